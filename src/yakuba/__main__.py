@@ -1,0 +1,5 @@
+"""Run the yakuba CLI with `python -m yakuba`."""
+
+from yakuba.cli import main
+
+main()

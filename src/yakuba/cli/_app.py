@@ -1,0 +1,47 @@
+"""The Typer application and its sub-commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from yakuba.config import write_sample
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="yakuba",
+    help="yakuba (役場): certificate issuance, drive-recorder footage and the council's checks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DeploymentDir = Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")]
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the sample deployment in.")],
+) -> None:
+    """Write a complete sample deployment (yakuba.toml + state folder with its PKI) into DIRECTORY."""
+    from yakuba.pki import init_pki
+
+    console = Console()
+    dep = write_sample(directory)
+    summary = init_pki(dep)
+    console.print(f"[green]deployment written[/green] {directory / 'yakuba.toml'}")
+    console.print(f"PKI: {summary}")
+
+
+def _register_subcommands() -> None:
+    from yakuba.cli import _demo, _pki
+
+    app.add_typer(_pki.app, name="pki")
+    app.command(name="demo")(_demo.demo)
+
+
+_register_subcommands()

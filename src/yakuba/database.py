@@ -1,0 +1,93 @@
+"""Database engines for every role: SQLite files by default, PostgreSQL by URL; one unit of work per change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from yakuba.errors import StoreError
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "migrate", "run_migrations_env", "unit_of_work"]
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a SQLite writer waits for another process's lock before failing (several processes share files)."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for URL; SQLite gets WAL, foreign keys and a busy timeout so several processes can share it."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    try:
+        engine = create_engine(url, **kwargs)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open database ({type(exc).__name__})") from exc
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.close()
+
+    return engine
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error; database errors become StoreError."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise StoreError(f"database operation failed ({type(exc).__name__})") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def migrate(engine: Engine, *, script_location: Path, version_table: str, revision: str = "head") -> None:
+    """Bring one component's tables up to REVISION with its Alembic scripts (linear, numbered, described).
+
+    Each component (registry, audit, a role's store) has its own migrations folder and its own version
+    table, so components sharing one database never step on each other's history.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["version_table"] = version_table
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database migration failed ({type(exc).__name__})") from exc
+
+
+def run_migrations_env() -> None:
+    """The body of every migrations folder's env.py: run online against the connection `migrate` passes."""
+    from alembic import context
+
+    cfg = context.config
+    conn = cfg.attributes["connection"]
+    context.configure(
+        connection=conn,
+        version_table=cfg.attributes["version_table"],
+        render_as_batch=conn.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
