@@ -1,0 +1,87 @@
+"""Checking a card's user-authentication certificate and its signatures: chain to the JPKI root, validity, CRL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+from yakuba.config import Deployment
+from yakuba.errors import VerificationError
+from yakuba.pki._layout import KeyLayout
+from yakuba.pki._revocation import load_crl
+
+__all__ = ["CARD_KEY_BITS", "CardTrust"]
+
+CARD_KEY_BITS = 2048
+"""The real card's user-authentication key is RSA-2048; anything else is not a My Number card."""
+
+_DIGEST_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CardTrust:
+    """The JPKI trust anchors and the CRL a verifier holds; built once, reused for every request."""
+
+    root: x509.Certificate
+    intermediate: x509.Certificate
+    crl: x509.CertificateRevocationList
+
+    @classmethod
+    def from_deployment(cls, dep: Deployment) -> CardTrust:
+        layout = KeyLayout.of(dep.key_dir)
+        root = x509.load_pem_x509_certificate(layout.jpki_root.cert.read_bytes())
+        intermediate = x509.load_pem_x509_certificate(layout.jpki_auth.cert.read_bytes())
+        intermediate.verify_directly_issued_by(root)
+        return cls(root=root, intermediate=intermediate, crl=load_crl(dep))
+
+    def with_crl(self, crl: x509.CertificateRevocationList) -> CardTrust:
+        """The same anchors with a newer CRL (the status service refreshes it in the background)."""
+        return CardTrust(root=self.root, intermediate=self.intermediate, crl=crl)
+
+    def verify_certificate(self, der: bytes, *, now: dt.datetime) -> x509.Certificate:
+        """Check a card certificate and return it parsed; raise VerificationError otherwise.
+
+        1. Parse it (garbage is refused, not guessed at).
+        2. It is issued by the JPKI user-authentication CA, and that CA by the root (a self-made card).
+        3. It is inside its validity period (an expired card; a card lapses on its 5th birthday after issue).
+        4. Its serial is not on the CRL (a card lapsed by a move, a name change, a death, or reported lost).
+        5. Its key is RSA-2048 as on the real card (a downgraded key).
+        """
+        try:  # 1
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError as exc:
+            raise VerificationError(
+                "the card certificate cannot be parsed", ja="カードの証明書を読み取れません"
+            ) from exc
+        try:  # 2
+            cert.verify_directly_issued_by(self.intermediate)
+        except (ValueError, TypeError, InvalidSignature) as exc:
+            raise VerificationError(
+                "the card certificate is not issued by the JPKI user-authentication CA",
+                ja="カードの証明書が公的個人認証の認証局から発行されたものではありません",
+            ) from exc
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:  # 3
+            raise VerificationError("the card certificate has expired", ja="カードの電子証明書の有効期限が切れています")
+        if self.crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:  # 4
+            raise VerificationError("the card certificate has been revoked", ja="カードの電子証明書は失効しています")
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey) or key.key_size != CARD_KEY_BITS:  # 5
+            raise VerificationError("the card key is not RSA-2048", ja="カードの鍵の種類が正しくありません")
+        return cert
+
+    @staticmethod
+    def verify_signature(cert: x509.Certificate, *, signature: bytes, digest: bytes) -> None:
+        """Check the card's RSA PKCS#1 v1.5 signature over a SHA-256 digest; raise VerificationError otherwise."""
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey) or len(digest) != _DIGEST_SIZE:
+            raise VerificationError("the card signature cannot be checked", ja="カードの署名を確認できません")
+        try:
+            key.verify(signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        except InvalidSignature as exc:
+            raise VerificationError("the card signature does not verify", ja="カードの署名が正しくありません") from exc
