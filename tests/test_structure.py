@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import pkgutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,33 +34,37 @@ def _all_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.walk_packages([str(SRC)], prefix="yakuba.") if m.name != "yakuba.__main__")
 
 
+def _import_alone(name: str) -> str | None:
+    result = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return None
+    lines = result.stderr.strip().splitlines() or ["(no message)"]
+    return f"{name}: {lines[-1]}"
+
+
 def test_every_module_imports_in_a_fresh_interpreter() -> None:
     """A cycle or an import-time side effect shows up as a failure to import the module first, alone."""
     modules = _all_modules()
     assert "yakuba.config" in modules
-    script = (
-        "import importlib, subprocess, sys\n"
-        "failed = []\n"
-        "for name in sys.argv[1:]:\n"
-        "    r = subprocess.run([sys.executable, '-c', f'import {name}'], capture_output=True, text=True)\n"
-        "    if r.returncode:\n"
-        "        failed.append(name + ': ' + r.stderr.strip().splitlines()[-1])\n"
-        "print('\\n'.join(failed))\n"
-        "sys.exit(1 if failed else 0)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, *modules], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        failed = [msg for msg in pool.map(_import_alone, modules) if msg]
+    assert not failed, "\n".join(failed)
 
 
-def _imports_of(path: Path) -> set[str]:
+def _modules_imported_by(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
     return found
+
+
+def _imports_of(path: Path) -> set[str]:
+    """The top-level packages PATH imports."""
+    return {name.split(".")[0] for name in _modules_imported_by(path)}
 
 
 def _logic_files() -> list[Path]:
@@ -84,6 +90,27 @@ def test_structural_check_catches_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "service.py"
     bad.write_text("from sqlalchemy import select\nimport fastapi.routing\n", encoding="utf-8")
     assert _imports_of(bad) & set(FORBIDDEN_IN_LOGIC) == {"sqlalchemy", "fastapi"}
+
+
+def test_registry_logic_never_imports_the_orm() -> None:
+    """In yakuba.registry only the store (and the migrations) touch SQLAlchemy or Alembic."""
+    root = SRC / "registry"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.relative_to(root).parts[0] not in ("store", "migrations")
+        and _imports_of(path) & {"sqlalchemy", "alembic"}
+    ]
+    assert offenders == []
+
+
+def test_registry_service_does_not_reach_into_the_store() -> None:
+    offenders = [
+        str(path)
+        for path in (SRC / "registry" / "service").rglob("*.py")
+        if any(name.startswith("yakuba.registry.store") for name in _modules_imported_by(path))
+    ]
+    assert offenders == []
 
 
 @pytest.mark.parametrize("name", ["utils.py", "helpers.py", "common.py"])
