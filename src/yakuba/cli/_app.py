@@ -37,11 +37,23 @@ def init(
     console.print(f"PKI: {summary}")
 
 
+bench_app = typer.Typer(
+    name="bench",
+    help="Benchmarks: measured on this machine, reported with the machine and as ratios to a baseline.",
+    no_args_is_help=True,
+)
+
+
 def _register_subcommands() -> None:
-    from yakuba.cli import _demo, _pki
+    from yakuba.cli import _bench_documents, _card, _demo, _pki, _registry, _verify
 
     app.add_typer(_pki.app, name="pki")
+    app.add_typer(_registry.app, name="registry")
+    app.add_typer(_card.app, name="card")
+    app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
+    bench_app.command(name="documents")(_bench_documents.bench_documents)
+    app.add_typer(bench_app, name="bench")
 
 
 _register_subcommands()

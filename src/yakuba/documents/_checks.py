@@ -1,0 +1,83 @@
+"""The required-elements check: every page of a rendered PDF carries seal, serial, date, sentence, markers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from yakuba.documents._seal import CITY_SEAL_PIXELS, SEAL_INK
+from yakuba.documents.errors import MissingElementError
+
+__all__ = ["MIN_SEAL_POINTS", "check_required_elements", "page_texts"]
+
+MIN_SEAL_POINTS = 56.0
+"""The printed seal must be at least ~20 mm wide (56 pt); a thumbnail-sized seal is not a seal."""
+
+
+def _squeeze(text: str) -> str:
+    """Text without any white space: extraction inserts spaces for letter-spacing and line breaks."""
+    return "".join(text.split())
+
+
+def page_texts(document: pdfium.PdfDocument) -> list[str]:
+    """The text of every page, white space removed."""
+    texts = []
+    for index in range(len(document)):
+        page = document[index]
+        textpage = page.get_textpage()
+        texts.append(_squeeze(textpage.get_text_bounded()))
+    return texts
+
+
+def _has_seal(page: pdfium.PdfPage) -> bool:
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=8):
+        if not isinstance(obj, pdfium.PdfImage):
+            continue
+        width, height = obj.get_px_size()
+        if (width, height) != (CITY_SEAL_PIXELS, CITY_SEAL_PIXELS):
+            continue
+        left, bottom, right, top = obj.get_bounds()
+        if right - left < MIN_SEAL_POINTS or top - bottom < MIN_SEAL_POINTS:
+            continue
+        if bytes(obj.get_data(decode_simple=True)[:3]) == bytes(SEAL_INK):
+            return True
+    return False
+
+
+def check_required_elements(pdf: bytes, fields: Mapping[str, Any]) -> int:
+    """Raise MissingElementError unless every page has all required elements; returns the page count.
+
+    Stops the 73-certificates-without-seal incident and the page-of-someone-else incident: each page
+    must show the city seal image, the serial, the issue date, the certifying sentence, its `n/N`
+    marker and the person it is about.
+    """
+    document = pdfium.PdfDocument(pdf)
+    try:
+        texts = page_texts(document)
+        total = len(texts)
+        if total == 0:
+            raise MissingElementError("the document has no pages")
+        wanted = {
+            "serial": _squeeze(str(fields["serial"])),
+            "issue date": _squeeze(str(fields["issued"])),
+            "certifying sentence": _squeeze(str(fields["sentence"])),
+            "person marker": _squeeze(str(fields["person"])),
+        }
+        for index, text in enumerate(texts):
+            page = index + 1
+            missing = [name for name, value in wanted.items() if value not in text]
+            if f"{page}/{total}" not in text:
+                missing.append(f"page marker {page}/{total}")
+            if not _has_seal(document[index]):
+                missing.append("city seal image")
+            if missing:
+                raise MissingElementError(
+                    f"page {page} of {total} lacks: {', '.join(missing)}; the document is not issued",
+                    ja=f"{total}ページ中{page}ページ目に必要な記載がありません（{'、'.join(missing)}）",
+                )
+        return total
+    finally:
+        document.close()

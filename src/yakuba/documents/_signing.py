@@ -1,0 +1,182 @@
+"""Careful: the city's document-signing key. PAdES signatures (pyHanko) and QR summary signatures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import cms
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from yakuba.errors import ConfigError
+
+__all__ = ["SIGNATURE_BYTES_RESERVED", "SIGNATURE_FIELD", "DocumentSigner"]
+
+SIGNATURE_FIELD = "CitySeal"
+"""The one signature field of a certificate PDF."""
+
+SIGNATURE_BYTES_RESERVED = 8192
+"""Room for the CMS (P-256 signature + 2-3 certificates, ~2.5 KB); reserving it skips pyHanko's sizing pass."""
+
+P256_COORDINATE_BYTES = 32
+
+
+_CONSTANT_ATTRIBUTES = frozenset({"content_type", "message_digest", "signing_certificate_v2"})
+"""The PAdES B-B signed attributes pyHanko produces for us; only message_digest changes per document."""
+
+
+class _TemplateCmsSigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, with the constant parts of its CMS container encoded once per process.
+
+    pyHanko re-encodes certificates and attributes with asn1crypto for every signature (~8 ms, most of the
+    signing time). The first container is built by pyHanko itself; later ones reuse its DER and change
+    only the message digest and the signature. Anything unusual (dry runs, timestamps, other digests,
+    other attributes) falls back to pyHanko's own path.
+    """
+
+    def __init__(self, *, private_key: ec.EllipticCurvePrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = private_key
+        self._template: bytes | None = None
+
+    async def async_sign(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run: bool = False,
+        use_pades: bool = False,
+        timestamper: Any = None,
+        signed_attr_settings: Any = None,
+        is_pdf_sig: bool = True,
+        encap_content_info: Any = None,
+    ) -> cms.ContentInfo:
+        usual = not dry_run and timestamper is None and encap_content_info is None and is_pdf_sig
+        if not usual or digest_algorithm.lower() != "sha256" or self._template is None:
+            built: cms.ContentInfo = await super().async_sign(
+                data_digest,
+                digest_algorithm,
+                dry_run=dry_run,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                signed_attr_settings=signed_attr_settings,
+                is_pdf_sig=is_pdf_sig,
+                encap_content_info=encap_content_info,
+            )
+            if usual and digest_algorithm.lower() == "sha256" and use_pades:
+                attrs = built["content"]["signer_infos"][0]["signed_attrs"]
+                if {a["type"].native for a in attrs} == _CONSTANT_ATTRIBUTES:
+                    self._template = built.dump()
+            return built
+        container = cms.ContentInfo.load(self._template)
+        signer_info = container["content"]["signer_infos"][0]
+        attributes = cms.CMSAttributes(
+            [
+                cms.CMSAttribute({"type": "message_digest", "values": [data_digest]})
+                if attribute["type"].native == "message_digest"
+                else attribute
+                for attribute in signer_info["signed_attrs"]
+            ]
+        )
+        signer_info["signed_attrs"] = attributes
+        signer_info["signature"] = self._key.sign(attributes.dump(), ec.ECDSA(hashes.SHA256()))
+        return container
+
+
+class DocumentSigner:
+    """The city's document-signing certificate and key, loaded once per process and reused.
+
+    This is the one place that touches the private key: keep it out of logs and never pass it around.
+    """
+
+    def __init__(
+        self,
+        *,
+        city_code: str,
+        certificate: x509.Certificate,
+        private_key: ec.EllipticCurvePrivateKey,
+        chain: tuple[x509.Certificate, ...] = (),
+    ) -> None:
+        if not isinstance(private_key.curve, ec.SECP256R1):
+            raise ConfigError("the document-signing key must be ECDSA P-256")
+        public = certificate.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey) or (
+            public.public_numbers() != private_key.public_key().public_numbers()
+        ):
+            raise ConfigError("the document-signing certificate does not match its private key")
+        self.city_code = city_code
+        self.certificate = certificate
+        self.chain = chain
+        self._private_key = private_key
+        der_key = private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        signing_cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+        others = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
+        self._pdf_signer = signers.PdfSigner(
+            signers.PdfSignatureMetadata(
+                field_name=SIGNATURE_FIELD,
+                subfilter=SigSeedSubFilter.PADES,
+                md_algorithm="sha256",
+                reason="公印 (city seal): certified copy issued by the city",
+                location=city_code,
+            ),
+            signer=_TemplateCmsSigner(
+                private_key=private_key,
+                signing_cert=signing_cert,
+                signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+                cert_registry=SimpleCertificateStore.from_certs([signing_cert, *others]),  # type: ignore[no-untyped-call]
+            ),
+        )
+
+    @classmethod
+    def from_files(
+        cls, *, city_code: str, certificate: Path, private_key: Path, chain: tuple[Path, ...] = ()
+    ) -> DocumentSigner:
+        """Load a PEM certificate, its PEM (PKCS#8, unencrypted) key and the chain up to the root."""
+        try:
+            cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+            key = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
+            others = tuple(x509.load_pem_x509_certificate(p.read_bytes()) for p in chain)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load the document-signing certificate or key: {exc}") from exc
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ConfigError(f"{private_key}: not an EC private key")
+        return cls(city_code=city_code, certificate=cert, private_key=key, chain=others)
+
+    @classmethod
+    def from_key_dir(cls, key_dir: Path, city_code: str) -> DocumentSigner:
+        """The signer `init_pki` created: `cities/<code>/document-signing.crt|.key`, chain `ca/lgpki-root.crt`."""
+        city = key_dir / "cities" / city_code
+        return cls.from_files(
+            city_code=city_code,
+            certificate=city / "document-signing.crt",
+            private_key=city / "document-signing.key",
+            chain=(key_dir / "ca" / "lgpki-root.crt",),
+        )
+
+    def sign_summary(self, payload: bytes) -> bytes:
+        """ECDSA P-256 / SHA-256 over PAYLOAD, as raw r||s (64 bytes, compact for the QR)."""
+        der = self._private_key.sign(payload, ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big")
+
+    def sign_pdf(self, pdf: bytes) -> bytes:
+        """PDF with a PAdES baseline (B-B) signature appended as an incremental update; no network access."""
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        out = io.BytesIO()
+        self._pdf_signer.sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+        return out.getvalue()
+
+    def not_after(self) -> dt.datetime:
+        return self.certificate.not_valid_after_utc
