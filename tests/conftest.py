@@ -32,11 +32,7 @@ def postgres_url() -> str:
     """The PostgreSQL URL; starts the local server if it is down, fails (never skips) if it cannot."""
     if not _postgres_listening():
         pg_ctl = shutil.which("pg_ctlcluster")
-        versions = (
-            sorted(p.name for p in Path("/etc/postgresql").glob("*"))
-            if Path("/etc/postgresql").is_dir()
-            else []
-        )
+        versions = sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
         if pg_ctl and versions:
             subprocess.run(
                 [pg_ctl, "--skip-systemctl-redirect", versions[-1], "main", "start"],

@@ -32,9 +32,7 @@ def load_deployment(path: Path) -> Deployment:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{file}: not valid TOML: {exc}", ja=f"{file}: TOMLとして読めません: {exc}"
-        ) from exc
+        raise ConfigError(f"{file}: not valid TOML: {exc}", ja=f"{file}: TOMLとして読めません: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}", ja=f"{file}: 読み込めません: {exc}") from exc
     if "root" in raw:

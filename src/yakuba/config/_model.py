@@ -75,9 +75,7 @@ class JpkiConfig(ServiceConfig):
 class IssuerConfig(ServiceConfig):
     """A city's certificate issuance server, one per back-office system."""
 
-    system: Literal["juki", "koseki"] = Field(
-        description="juki: 住民記録系 (residence, seal, tax); koseki: 戸籍系"
-    )
+    system: Literal["juki", "koseki"] = Field(description="juki: 住民記録系 (residence, seal, tax); koseki: 戸籍系")
 
 
 class CityConfig(_Frozen):
