@@ -1,0 +1,202 @@
+"""The messages of the issuance chain, hop by hop: one schema per body, shared by every role that sends or relays it.
+
+The flow (architecture.md, "Request flow"):
+
+1. ``POST /v1/challenges``   kiosk -> HQ -> center. The center answers a one-time challenge for that kiosk.
+2. ``POST /v1/issuances``    kiosk -> HQ -> center -> forwarder -> issuer. The body carries the resident's
+   ``IssuanceRequest`` (what they chose, and the kiosk's one-time X25519 transaction key), the challenge, the
+   card's certificate and its signature over ``card_auth_digest(challenge, request_digest(request), kiosk)``.
+   Relays add only their tags (chain, store); they never change ``request``, so the issuer can check the card
+   signature again itself. The answer is a sealed envelope that only that kiosk transaction can open.
+3. ``POST /v1/completions``  kiosk -> HQ -> center -> forwarder -> issuer. The outcome (printed / voided /
+   abandoned, copies) closes the issuer's log entry, the center's settlement line and the HQ's billing line.
+
+Every hop sends ``Idempotency-Key: <transaction_id>`` (``yakuba.wire.IDEMPOTENCY_KEY_HEADER``): a role that
+sees a transaction id again answers what it answered the first time and never issues twice.
+
+Nothing personal is in any of these messages outside the sealed envelope: the request names a city, a kind,
+options and member *positions*, never a name; the card certificate carries only a serial.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+__all__ = [
+    "MAX_COPIES",
+    "PATH_CHALLENGES",
+    "PATH_COMPLETIONS",
+    "PATH_ISSUANCES",
+    "Basis",
+    "ChallengeAnswer",
+    "ChallengeAsk",
+    "CompletionAnswer",
+    "CompletionReport",
+    "IssuanceAnswer",
+    "IssuanceRequest",
+    "IssuanceSubmission",
+    "Outcome",
+    "RoutedSubmission",
+    "TaggedCompletion",
+    "TaggedSubmission",
+]
+
+PATH_CHALLENGES = "/v1/challenges"
+PATH_ISSUANCES = "/v1/issuances"
+PATH_COMPLETIONS = "/v1/completions"
+
+MAX_COPIES = 10
+"""Copies of one certificate per transaction; the real kiosks cap a transaction at about ten."""
+
+MAX_OPTION_ITEMS = 16
+"""Options and chosen members per request; a household certificate lists at most this many chosen members."""
+
+MAX_CERTIFICATE_BYTES = 4096
+"""A card's DER certificate is about 1.2 KB; anything much larger is not a card certificate."""
+
+MAX_ENVELOPE_BYTES = 8 * 1024 * 1024
+"""A sealed certificate: a few pages of PDF with a seal image and a QR are well under 1 MB."""
+
+
+def _b64decode(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ValueError("must be standard base64") from exc
+
+
+def _b64encode(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+B64 = Annotated[bytes, PlainValidator(_b64decode), PlainSerializer(_b64encode, return_type=str)]
+"""Bytes that travel as standard base64 in JSON."""
+
+InstanceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+TransactionId = Annotated[str, Field(pattern=r"^tx-[0-9a-f]{32}$")]
+CityCode = Annotated[str, Field(pattern=r"^\d{6}$")]
+Kind = Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,31}$", description="a yakuba.documents.DocumentKind value")]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Basis(enum.StrEnum):
+    """Which city's registers the request is for."""
+
+    RESIDENCE = "residence"
+    """住所地: the city the resident lives in."""
+    HONSEKI = "honseki"
+    """本籍地: the city holding the family register (needs a prior 利用登録 there)."""
+
+
+class Outcome(enum.StrEnum):
+    """How a transaction ended at the kiosk."""
+
+    PRINTED = "printed"
+    """At least one copy printed and was charged."""
+    JAM_VOIDED = "jam_voided"
+    """Every copy jammed: stamped 無効 and destroyed, nothing charged."""
+    ABANDONED = "abandoned"
+    """Refused before printing (binding or signature check failed, payment cancelled, timeout): nothing charged."""
+
+
+class IssuanceRequest(_Message):
+    """What the resident asked for, exactly as the card signed it (its RFC 8785 digest is signed)."""
+
+    v: Literal[1] = 1
+    transaction_id: TransactionId
+    kiosk_id: InstanceId
+    city: CityCode
+    basis: Basis = Basis.RESIDENCE
+    kind: Kind
+    options: dict[str, bool | int | str | list[int]] = Field(default_factory=dict, max_length=MAX_OPTION_ITEMS)
+    """Kind-specific choices, e.g. {"show_honseki": true, "members": [0, 2]} (member positions, never names)."""
+    copies: int = Field(ge=1, le=MAX_COPIES)
+    transaction_key: B64 = Field(description="the kiosk's one-time X25519 public key, 32 bytes")
+    requested_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+    def signed_form(self) -> dict[str, Any]:
+        """The JSON object whose request_digest the card signs (bytes as base64)."""
+        return self.model_dump(mode="json")
+
+
+class ChallengeAsk(_Message):
+    """HQ -> center: a challenge for one of its kiosks (the kiosk's own call to HQ has an empty body)."""
+
+    kiosk_id: InstanceId
+
+
+class ChallengeAnswer(_Message):
+    """A one-time challenge (single use, CHALLENGE_TTL) for one kiosk."""
+
+    challenge: B64
+    expires_at: str
+
+
+class IssuanceSubmission(_Message):
+    """kiosk -> HQ: the signed request."""
+
+    request: IssuanceRequest
+    challenge: B64
+    card_certificate: B64 = Field(max_length=MAX_CERTIFICATE_BYTES * 2)
+    signature: B64
+
+
+class TaggedSubmission(IssuanceSubmission):
+    """HQ -> center: the kiosk's submission tagged with the chain (HQ checked the kiosk's certificate)."""
+
+    chain_id: InstanceId
+
+
+class RoutedSubmission(IssuanceSubmission):
+    """center -> forwarder -> issuer: the submission after the center's checks, with the fee it charges."""
+
+    chain_id: InstanceId
+    fee_yen: int = Field(ge=0, le=100_000)
+
+
+class IssuanceAnswer(_Message):
+    """issuer -> ... -> kiosk: the sealed certificate; relays pass it back untouched."""
+
+    transaction_id: TransactionId
+    envelope: B64 = Field(description="HPKE envelope (yakuba.wire.sealing), opened only by the kiosk's key")
+    document_serial: str = Field(pattern=r"^[A-Z0-9-]{4,40}$")
+    pages: int = Field(ge=1, le=100)
+    fee_yen: int = Field(ge=0, le=100_000, description="per copy")
+    issuer_id: InstanceId
+
+
+class CompletionReport(_Message):
+    """kiosk -> HQ: how the transaction ended."""
+
+    transaction_id: TransactionId
+    outcome: Outcome
+    copies_printed: int = Field(ge=0, le=MAX_COPIES)
+    copies_voided: int = Field(ge=0, le=MAX_COPIES)
+    reason: str = Field(default="", max_length=64, pattern=r"^[a-z0-9_]*$", description="a code, never free text")
+
+
+class TaggedCompletion(CompletionReport):
+    """HQ -> center -> forwarder -> issuer: the completion with the routing the relays need."""
+
+    chain_id: InstanceId
+    kiosk_id: InstanceId
+    city: CityCode
+    kind: Kind
+
+
+class CompletionAnswer(_Message):
+    """Acknowledgement; ``closed`` is false when the transaction was already closed (a retried report)."""
+
+    transaction_id: TransactionId
+    closed: bool
