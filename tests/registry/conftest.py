@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from .registry_testdata import CITY, NOW, RecordingRevoker
 from sqlalchemy import text
 
 from yakuba.clock import FixedClock
 from yakuba.database import make_engine
 from yakuba.registry import LifeEvents, RegistryDatabase
+
+from .registry_testdata import CITY, NOW, RecordingRevoker
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START_WAIT_S = 30

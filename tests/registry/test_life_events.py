@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from .registry_testdata import ELSEWHERE, RecordingRevoker, address, family, new_person
 
 from yakuba.clock import FixedClock
 from yakuba.registry import (
@@ -24,6 +23,8 @@ from yakuba.registry import (
     check_my_number,
 )
 from yakuba.registry._seal_image import draw_impression
+
+from .registry_testdata import ELSEWHERE, RecordingRevoker, address, family, new_person
 
 SEAL = draw_impression("山田")
 

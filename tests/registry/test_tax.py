@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from .registry_testdata import family
 
 from yakuba.clock import JST, FixedClock
 from yakuba.registry import (
@@ -19,6 +18,8 @@ from yakuba.registry import (
     run_tax_batch,
 )
 from yakuba.registry._tax_rules import EXEMPT_INCOME_LIMIT_SINGLE, PER_CAPITA_TAX, assess, salary_income
+
+from .registry_testdata import family
 
 
 def test_fiscal_year_switches_on_the_first_of_june() -> None:

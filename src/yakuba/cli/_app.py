@@ -45,14 +45,16 @@ bench_app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from yakuba.cli import _bench_documents, _card, _demo, _pki, _registry, _verify
+    from yakuba.cli import _audit, _bench_audit, _bench_documents, _card, _demo, _pki, _registry, _verify
 
     app.add_typer(_pki.app, name="pki")
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_card.app, name="card")
+    app.add_typer(_audit.app, name="audit")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     bench_app.command(name="documents")(_bench_documents.bench_documents)
+    bench_app.command(name="audit")(_bench_audit.bench_audit)
     app.add_typer(bench_app, name="bench")
 
 

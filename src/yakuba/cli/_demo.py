@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 import uuid
@@ -34,6 +35,8 @@ def demo(
     dep = _fresh_deployment(out, console)
     _show_pki(dep, console)
     _card_and_challenge(dep, console)
+    asyncio.run(_mutual_tls(dep, console))
+    _documents(dep, out, console)
     console.print(Panel.fit(f"Demo finished. Everything it made is under [bold]{out}[/bold].", style="green"))
 
 
@@ -166,3 +169,60 @@ def _sealing(console: Console, cert_der: bytes, digest: bytes) -> None:
         key.open(bytes(tampered), binding=binding)
     except VerificationError as exc:
         console.print(f"one bit flipped on the way → [red]refused[/red]: {exc.text_en}")
+
+
+async def _mutual_tls(dep: Deployment, console: Console) -> None:
+    """One real mTLS hop on the dedicated line: HQ -> center accepted, a kiosk's certificate refused."""
+    from yakuba.cli._demo_hello import hello_app
+    from yakuba.config import Role
+    from yakuba.errors import UpstreamError
+    from yakuba.pki import load_service_identity
+    from yakuba.wire import Server, ServiceClient, client_session
+
+    console.rule("[bold]5. Mutual TLS on every link[/bold]")
+    app = hello_app()
+    center_identity = load_service_identity(dep, instance=dep.center.instance, segment_id="dedicated")
+    chain, kiosk = next(dep.kiosks())
+    async with Server(app=app, identity=center_identity, host="127.0.0.1", port=0) as server:
+        hq_identity = load_service_identity(dep, instance=chain.hq.instance, segment_id="dedicated")
+        async with client_session(hq_identity, expected_role=Role.CENTER) as session:
+            client = ServiceClient(session=session, base_url=server.base_url, expected_role=Role.CENTER)
+            answer = await client.post_json("/v1/hello", {}, idempotency_key=None)
+        console.print(f"{chain.hq.instance} → center over the dedicated line: [green]accepted[/green], {answer}")
+        kiosk_identity = load_service_identity(dep, instance=kiosk.instance, segment_id=f"store:{chain.id}")
+        async with client_session(kiosk_identity, expected_role=Role.CENTER) as session:
+            client = ServiceClient(session=session, base_url=server.base_url, expected_role=Role.CENTER)
+            try:
+                await client.post_json("/v1/hello", {}, idempotency_key=None)
+            except UpstreamError as exc:
+                console.print(
+                    f"{kiosk.instance} (a store-network certificate) → center: [red]refused in the TLS handshake[/red]"
+                    f" ({exc.code})"
+                )
+
+
+def _documents(dep: Deployment, out: Path, console: Console) -> None:
+    """Every certificate kind rendered, sealed by the city and checked, as PDF and PNG in OUT/documents."""
+    from yakuba.documents import DocumentSigner, DocumentTrust, RenderEngine, verify_document, write_sample_documents
+
+    console.rule("[bold]6. Certificates: every kind, signed by the city, checked[/bold]")
+    city = dep.cities[0]
+    folder = out / "documents"
+    with console.status("rendering and signing every kind (the first render loads the fonts)…"):
+        files = write_sample_documents(
+            folder,
+            issued_at=dt.datetime.now(dt.UTC),
+            engine=RenderEngine.create(),
+            signer=DocumentSigner.from_key_dir(dep.key_dir, city.code),
+        )
+    trust = DocumentTrust.from_key_dir(dep.key_dir)
+    table = Table(title=f"sample certificates of {city.name} (synthetic people)")
+    for column in ("file", "kind", "pages", "serial", "verified"):
+        table.add_column(column)
+    for pdf in sorted(p for p in files if p.suffix == ".pdf"):
+        verified = verify_document(pdf.read_bytes(), trust=trust)
+        table.add_row(
+            str(pdf.relative_to(out)), verified.summary.kind.value, str(verified.pages), verified.summary.serial, "✓"
+        )
+    console.print(table)
+    console.print(f"PNG pages to look at: {folder}/*.png")

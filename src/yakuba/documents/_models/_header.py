@@ -96,6 +96,9 @@ class DocumentHeader:
             self.issued_at.tzinfo is not None, "issued_at must be timezone-aware", "発行日時にタイムゾーンがありません"
         )
         require(bool(self.mayor_title and self.mayor_name), "mayor title and name are required", "市長名がありません")
+        # A certificate states its issue time to the second (the QR carries Unix seconds, the PDF its date);
+        # keeping finer parts would make the printed, signed and logged times disagree.
+        object.__setattr__(self, "issued_at", self.issued_at.replace(microsecond=0))
 
     @classmethod
     def for_city(
