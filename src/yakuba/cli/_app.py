@@ -45,7 +45,7 @@ bench_app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from yakuba.cli import _audit, _bench_audit, _bench_documents, _card, _demo, _pki, _registry, _verify
+    from yakuba.cli import _audit, _bench_audit, _bench_documents, _card, _demo, _pki, _registry, _up, _verify
 
     app.add_typer(_pki.app, name="pki")
     app.add_typer(_registry.app, name="registry")
@@ -53,6 +53,8 @@ def _register_subcommands() -> None:
     app.add_typer(_audit.app, name="audit")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
+    app.command(name="up")(_up.up)
+    app.command(name="serve")(_up.serve)
     bench_app.command(name="documents")(_bench_documents.bench_documents)
     bench_app.command(name="audit")(_bench_audit.bench_audit)
     app.add_typer(bench_app, name="bench")

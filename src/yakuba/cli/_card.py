@@ -53,7 +53,7 @@ def issue(
         folder.mkdir(mode=0o750, parents=True, exist_ok=True)
         out = folder / f"card-{secrets.token_hex(6)}.card"
     card = enrol_resident_card(dep, reg.events, city_code=city, person_id=person, path=out, clock=clock)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths and PINs are copied by operators: never fold them
     console.print(f"card {card.serial} written to {card.path}")
     console.print(f"one-time PIN (hand it to the resident, do not keep it): [bold]{card.one_time_pin}[/bold]")
 

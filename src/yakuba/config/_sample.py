@@ -11,7 +11,7 @@ from yakuba.config._loader import CONFIG_FILE_NAME, load_deployment
 from yakuba.config._model import Deployment
 from yakuba.errors import ConfigError
 
-__all__ = ["sample_deployment", "write_sample"]
+__all__ = ["BASE_PORT", "SAMPLE_PORTS", "sample_deployment", "write_sample"]
 
 BASE_PORT = 18400
 """First loopback port of the sample; each instance takes the next one."""
@@ -23,9 +23,13 @@ _HEADER = """\
 """
 
 
-def sample_deployment(*, name: str = "sample") -> dict[str, Any]:
-    """The sample deployment as plain TOML data."""
-    ports = iter(range(BASE_PORT, BASE_PORT + 100))
+SAMPLE_PORTS = 15
+"""Ports the sample takes from its base port: one per role instance."""
+
+
+def sample_deployment(*, name: str = "sample", base_port: int = BASE_PORT) -> dict[str, Any]:
+    """The sample deployment as plain TOML data; its instances listen on BASE_PORT and the ports after it."""
+    ports = iter(range(base_port, base_port + SAMPLE_PORTS))
 
     def svc(instance: str) -> dict[str, Any]:
         return {
@@ -93,7 +97,7 @@ def sample_deployment(*, name: str = "sample") -> dict[str, Any]:
     }
 
 
-def write_sample(directory: Path, *, name: str = "sample") -> Deployment:
+def write_sample(directory: Path, *, name: str = "sample", base_port: int = BASE_PORT) -> Deployment:
     """Write yakuba.toml and the state folder into DIRECTORY; refuse to overwrite a deployment."""
     target = directory / CONFIG_FILE_NAME
     if target.exists():
@@ -103,7 +107,7 @@ def write_sample(directory: Path, *, name: str = "sample") -> Deployment:
         )
     if directory.exists() and not directory.is_dir():
         raise ConfigError(f"{directory}: not a folder", ja=f"{directory}: フォルダではありません")
-    text = _HEADER + tomli_w.dumps(sample_deployment(name=name))
+    text = _HEADER + tomli_w.dumps(sample_deployment(name=name, base_port=base_port))
     directory.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".toml.tmp")
     tmp.write_text(text, encoding="utf-8")

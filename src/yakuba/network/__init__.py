@@ -1,0 +1,6 @@
+"""Running the issuance network: every role in one event loop (LocalNetwork) or as processes (`yakuba up`)."""
+
+from yakuba.network._roles import RoleInstance, find_instance, health_caller, role_module
+from yakuba.network.local import LocalNetwork
+
+__all__ = ["LocalNetwork", "RoleInstance", "find_instance", "health_caller", "role_module"]
