@@ -1,6 +1,6 @@
 """The back office: residence records, households, seals, tax, family registers, card bindings, life events."""
 
-from yakuba.registry._factory import CityRegistry, open_city_registry
+from yakuba.registry._factory import CityRegistry, open_city_registry, registry_audit_trail, registry_log_name
 from yakuba.registry._koseki_values import (
     KosekiEvent,
     KosekiEventKind,
@@ -87,5 +87,7 @@ __all__ = [
     "fiscal_year_on",
     "generate_city",
     "open_city_registry",
+    "registry_audit_trail",
+    "registry_log_name",
     "run_tax_batch",
 ]

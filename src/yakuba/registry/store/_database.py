@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yakuba.config import CityConfig, Deployment
 from yakuba.database import make_engine, migrate, unit_of_work
 from yakuba.registry.errors import UnknownCityError
+from yakuba.registry.store._audit_trail import RegistryAuditTrail
 from yakuba.registry.store._schema import METADATA
 from yakuba.registry.store._transaction import SqlRegistryTransaction
 
@@ -37,9 +38,14 @@ def city_of(dep: Deployment, city_code: str) -> CityConfig:
 class RegistryDatabase:
     """A city's registry of record; every change goes through `transaction()`."""
 
-    def __init__(self, *, engine: Engine) -> None:
+    def __init__(self, *, engine: Engine, audit: RegistryAuditTrail | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._audit = audit
+
+    def with_audit(self, audit: RegistryAuditTrail) -> RegistryDatabase:
+        """The same database, with every history row also appended to AUDIT in the same transaction."""
+        return RegistryDatabase(engine=self.engine, audit=audit)
 
     @classmethod
     def from_url(cls, url: str) -> RegistryDatabase:
@@ -60,7 +66,7 @@ class RegistryDatabase:
     def transaction(self) -> Iterator[SqlRegistryTransaction]:
         """One unit of work: commit on success, roll back everything on any error."""
         with unit_of_work(self._sessions) as session:
-            yield SqlRegistryTransaction(session=session)
+            yield SqlRegistryTransaction(session=session, audit=self._audit)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -33,6 +33,7 @@ from yakuba.registry._values import (
 )
 from yakuba.registry.errors import PersonNotFoundError
 from yakuba.registry.store import _cards, _history, _koseki, _residents, _seals, _tax
+from yakuba.registry.store._audit_trail import RegistryAuditTrail
 
 __all__ = ["SqlRegistryTransaction"]
 
@@ -40,8 +41,9 @@ __all__ = ["SqlRegistryTransaction"]
 class SqlRegistryTransaction:
     """Reads and writes of one unit of work; the caller's `unit_of_work` commits or rolls back."""
 
-    def __init__(self, *, session: Session) -> None:
+    def __init__(self, *, session: Session, audit: RegistryAuditTrail | None = None) -> None:
         self._s = session
+        self._audit = audit
 
     # residents and households -------------------------------------------------------------
     def fetch_person(self, person_id: int) -> Person:
@@ -231,6 +233,10 @@ class SqlRegistryTransaction:
             effective_on=effective_on,
             detail=detail,
         )
+        if self._audit is not None:  # same session: the change, its history row and its audit entry commit together
+            self._audit.record(
+                self._s, aggregate=aggregate, aggregate_id=aggregate_id, event=event, at=at, effective_on=effective_on
+            )
 
     def fetch_history(self, *, aggregate: str, aggregate_id: str) -> tuple[HistoryEntry, ...]:
         return _history.fetch_history(self._s, aggregate=aggregate, aggregate_id=aggregate_id)
