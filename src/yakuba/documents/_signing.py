@@ -156,14 +156,21 @@ class DocumentSigner:
 
     @classmethod
     def from_key_dir(cls, key_dir: Path, city_code: str) -> DocumentSigner:
-        """The signer `init_pki` created: `cities/<code>/document-signing.crt|.key`, chain `ca/lgpki-root.crt`."""
-        city = key_dir / "cities" / city_code
-        return cls.from_files(
-            city_code=city_code,
-            certificate=city / "document-signing.crt",
-            private_key=city / "document-signing.key",
-            chain=(key_dir / "ca" / "lgpki-root.crt",),
-        )
+        """The signer `init_pki` created for CITY_CODE, its key loaded with the PKI's permission checks."""
+        from yakuba.pki._keys import load_private_key
+        from yakuba.pki._layout import KeyLayout
+
+        layout = KeyLayout.of(key_dir)
+        paths = layout.document_signing(city_code)
+        try:
+            cert = x509.load_pem_x509_certificate(paths.cert.read_bytes())
+            root = x509.load_pem_x509_certificate(layout.lgpki_root.cert.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load the document-signing certificate of city {city_code}: {exc}") from exc
+        key = load_private_key(paths.key, key_dir=key_dir)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ConfigError(f"{paths.key}: not an EC private key")
+        return cls(city_code=city_code, certificate=cert, private_key=key, chain=(root,))
 
     def sign_summary(self, payload: bytes) -> bytes:
         """ECDSA P-256 / SHA-256 over PAYLOAD, as raw r||s (64 bytes, compact for the QR)."""
