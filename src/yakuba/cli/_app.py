@@ -45,12 +45,24 @@ bench_app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from yakuba.cli import _audit, _bench_audit, _bench_documents, _card, _demo, _pki, _registry, _up, _verify
+    from yakuba.cli import (
+        _audit,
+        _bench_audit,
+        _bench_documents,
+        _card,
+        _demo,
+        _kiosk,
+        _pki,
+        _registry,
+        _up,
+        _verify,
+    )
 
     app.add_typer(_pki.app, name="pki")
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_card.app, name="card")
     app.add_typer(_audit.app, name="audit")
+    app.add_typer(_kiosk.app, name="kiosk")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     app.command(name="up")(_up.up)

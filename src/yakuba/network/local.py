@@ -19,9 +19,14 @@ __all__ = ["LocalNetwork"]
 class LocalNetwork:
     """Starts every role instance except the kiosks (the kiosk is a library its caller drives)."""
 
-    def __init__(self, *, dep: Deployment, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, dep: Deployment, clock: Clock | None = None, listen_ports: dict[str, int] | None = None
+    ) -> None:
+        """LISTEN_PORTS moves an instance's listener off its configured port (which its callers still use),
+        so a test can put a recording relay between them."""
         self._dep = dep
         self._clock = clock or SystemClock()
+        self._listen_ports = dict(listen_ports or {})
         self._servers: list[Server] = []
 
     @property
@@ -42,7 +47,7 @@ class LocalNetwork:
                         app=create_role_app(self._dep, target, clock=self._clock),
                         identity=load_service_identity(self._dep, instance=config.instance, segment_id=segment),
                         host=config.host,
-                        port=config.port,
+                        port=self._listen_ports.get(config.instance, config.port),
                     )
                     await server.start()
                     self._servers.append(server)

@@ -1,0 +1,182 @@
+"""`yakuba kiosk issue`: one resident's transaction at a kiosk, from the card to the printed copies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from yakuba.errors import ValidationError, YakubaError
+
+__all__ = ["app", "exact_payment", "parse_option"]
+
+EXIT_REFUSED = 2
+"""Exit code of a refusal or an error the user can act on, as for every yakuba command."""
+
+app = typer.Typer(
+    name="kiosk",
+    help="A kiosk terminal: issue a certificate with a virtual My Number card, as a resident would.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def kiosk() -> None:
+    """A kiosk terminal: issue a certificate with a virtual My Number card, as a resident would."""
+
+
+def parse_option(text: str) -> tuple[str, bool | int | str | list[int]]:
+    """KEY=VALUE from the command line: true/false are booleans, digits an integer, digits with commas a list of
+    member positions (``members=0,2``), anything else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise ValidationError(f"option {text!r} is not KEY=VALUE", ja=f"オプション {text!r} は KEY=VALUE の形式です")
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    if raw.isdigit():
+        return key, int(raw)
+    parts = raw.split(",")
+    if len(parts) > 1 and all(p.isdigit() for p in parts):
+        return key, [int(p) for p in parts]
+    return key, raw
+
+
+def exact_payment(total_yen: int) -> tuple[int, ...]:
+    """The coins and notes a resident with exact change puts in (simulated payment)."""
+    from yakuba.kiosk.service import coins_for
+
+    return coins_for(total_yen)
+
+
+def _read_pin() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("暗証番号 (PIN, 4 digits)", hide_input=True))
+    return sys.stdin.readline().strip()
+
+
+@app.command()
+def issue(
+    directory: Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")],
+    kiosk: Annotated[str, typer.Option("--kiosk", help="The kiosk instance the resident stands at.")],
+    card: Annotated[Path, typer.Option("--card", help="The resident's virtual My Number card (*.card).")],
+    kind: Annotated[str, typer.Option("--kind", help="Certificate kind, e.g. juminhyo, inkan, koseki-zenbu.")],
+    option: Annotated[
+        list[str] | None, typer.Option("--option", help="KEY=VALUE certificate option; repeat for several.")
+    ] = None,
+    copies: Annotated[int, typer.Option("--copies", min=1, help="Number of copies.")] = 1,
+    basis: Annotated[str, typer.Option("--basis", help="residence (住所地) or honseki (本籍地).")] = "residence",
+    city: Annotated[
+        str | None, typer.Option("--city", help="City code (default for residence: the card's city).")
+    ] = None,
+    jam_copy: Annotated[
+        list[int] | None, typer.Option("--jam-copy", help="Simulate a paper jam on copy K; repeatable.")
+    ] = None,
+    take_to: Annotated[
+        Path | None,
+        typer.Option("--take-to", help="Take the printed copies into this folder (else they stay spooled)."),
+    ] = None,
+) -> None:
+    """Run one transaction: card, basis, certificate, PIN, card out, verified certificate, exact payment, print.
+
+    The PIN is read from a hidden prompt, or from the first line of stdin when it is not a terminal. A refusal is
+    one line with its code and the Japanese and English messages, exit code 2; nothing is charged then.
+    """
+    console = Console(highlight=False)
+    try:
+        asyncio.run(
+            _issue(
+                console,
+                directory=directory,
+                kiosk=kiosk,
+                card=card,
+                kind=kind,
+                options=dict(parse_option(o) for o in option or ()),
+                copies=copies,
+                basis=basis,
+                city=city,
+                jam_copies=frozenset(jam_copy or ()),
+                take_to=take_to,
+            )
+        )
+    except YakubaError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"refused [{exc.code}]: {exc.text_ja} / {exc.text_en}", markup=False
+        )
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+async def _issue(
+    console: Console,
+    *,
+    directory: Path,
+    kiosk: str,
+    card: Path,
+    kind: str,
+    options: dict[str, bool | int | str | list[int]],
+    copies: int,
+    basis: str,
+    city: str | None,
+    jam_copies: frozenset[int],
+    take_to: Path | None,
+) -> None:
+    from yakuba.config import load_deployment
+    from yakuba.kiosk.service import Step
+    from yakuba.kiosk.terminal import open_kiosk
+    from yakuba.pki.card import VirtualCardReader
+
+    dep = load_deployment(directory)
+    reader = VirtualCardReader.open(dep, path=card)
+    if city is None:
+        if basis != "residence":
+            raise ValidationError("--city is needed for honseki", ja="本籍地の場合は --city を指定してください")
+        city = reader.city_code
+    async with open_kiosk(dep, instance=kiosk, jam_copies=jam_copies) as terminal:
+        session = terminal.new_session()
+        try:
+            await session.start()
+            status = await session.insert_card(reader)
+            console.print(f"カードを読み取りました / card read: {status.tries_left} PIN tries left")
+            await session.choose_basis(basis, city)
+            await session.choose(kind, options, copies)
+            await session.enter_pin(_read_pin())
+            await session.remove_card()
+            console.print("カードをお取りください / card removed")
+            quote = await session.request_issuance()
+            console.print(
+                f"verified {quote.kind} serial {quote.document_serial} ({quote.pages} page(s)); "
+                f"fee {quote.fee_per_copy} yen x {quote.copies} = {quote.total_yen} yen"
+            )
+            await session.confirm_fee()
+            if quote.total_yen:
+                await session.pay(*exact_payment(quote.total_yen))
+            receipt = await session.print()
+        finally:
+            if not session.finished and session.step is not Step.PRINTED:
+                if session.card_inserted:
+                    await session.remove_card()
+                if not session.finished:
+                    await session.cancel()
+        console.print(
+            f"transaction {receipt.transaction_id}: {receipt.outcome.value}, charged {receipt.charged_yen} yen"
+        )
+        for path in receipt.printed:
+            console.print(f"  printed: {path}")
+        for number in receipt.voided:
+            console.print(f"  copy {number}: paper jam, voided (無効), not charged")
+        if receipt.change:
+            console.print(f"  change: {' + '.join(str(c) for c in receipt.change)} yen")
+        if not receipt.reported:
+            console.print("  the completion report was not acknowledged; it is marked in the kiosk's log")
+        if receipt.printed:
+            if take_to is not None:
+                taken = await session.take_certificate(hand_to=take_to)
+                console.print(f"証明書をお取りください / taken: {len(taken)} copy(ies) into {take_to}")
+            else:
+                console.print("証明書をお取りください / the copies wait in the spool until taken")

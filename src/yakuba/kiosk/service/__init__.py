@@ -1,0 +1,30 @@
+"""The kiosk's logic: the resident's flow as a state machine, the coin box, the printer; free of HTTP and ORM."""
+
+from yakuba.kiosk.service._coins import ACCEPTED_DENOMINATIONS, CHANGE_DENOMINATIONS, CoinBox, coins_for
+from yakuba.kiosk.service._ports import HqLink, KioskCardReader, KioskLog, LogEntry, Printer
+from yakuba.kiosk.service._printer import SpoolPrinter, spool_name
+from yakuba.kiosk.service._session import SEALING_PURPOSE, STEP_TIMEOUT, Kiosk, KioskSession
+from yakuba.kiosk.service._values import CardStatus, FeeQuote, Payment, PrintReceipt, Step
+
+__all__ = [
+    "ACCEPTED_DENOMINATIONS",
+    "CHANGE_DENOMINATIONS",
+    "SEALING_PURPOSE",
+    "STEP_TIMEOUT",
+    "CardStatus",
+    "CoinBox",
+    "FeeQuote",
+    "HqLink",
+    "Kiosk",
+    "KioskCardReader",
+    "KioskLog",
+    "KioskSession",
+    "LogEntry",
+    "Payment",
+    "PrintReceipt",
+    "Printer",
+    "SpoolPrinter",
+    "Step",
+    "coins_for",
+    "spool_name",
+]

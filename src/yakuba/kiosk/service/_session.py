@@ -1,0 +1,570 @@
+"""The resident's flow at the kiosk as a state machine, with the issuance's security procedure in its steps.
+
+Flow (domain.md, "The resident's flow at the kiosk"), with one deliberate change of order:
+
+    start -> insert_card -> choose_basis -> choose -> enter_pin -> remove_card
+          -> request_issuance -> confirm_fee -> pay -> print -> take_certificate
+
+The resident chooses the certificate, options and copies BEFORE the PIN, not after removing the card as on
+today's machines. The card's signature must cover the exact request (city, kind, options, copies and the
+transaction key) so that the issuer can check end to end what was asked and bind the sealed document to it;
+a card that has left the reader cannot sign a choice made afterwards, and a signature made at PIN time over a
+request "completed later" would not cover what is issued. The PIN is therefore the resident's confirmation
+of the choice, the card signs while still inserted, and then it must come out: nothing is sent, paid or
+printed until it has (the forgotten-card measure is kept, only earlier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from pydantic import ValidationError as SchemaError
+
+from yakuba.clock import Clock
+from yakuba.documents import DocumentKind, DocumentTrust, verify_document
+from yakuba.errors import CardError, CardLockedError, ValidationError, YakubaError
+from yakuba.kiosk.errors import (
+    CardStillInsertedError,
+    DocumentRefusedError,
+    KioskTimeoutError,
+    PaperJamError,
+    StepOrderError,
+)
+from yakuba.kiosk.service._coins import CHANGE_DENOMINATIONS, CoinBox
+from yakuba.kiosk.service._ports import HqLink, KioskCardReader, KioskLog, LogEntry, Printer
+from yakuba.kiosk.service._values import CardStatus, FeeQuote, Payment, PrintReceipt, Step
+from yakuba.wire.card_auth import card_auth_digest
+from yakuba.wire.digest import canonical_json, request_digest
+from yakuba.wire.messages import (
+    Basis,
+    CompletionReport,
+    IssuanceAnswer,
+    IssuanceRequest,
+    IssuanceSubmission,
+    Outcome,
+)
+from yakuba.wire.sealing import SealingBinding, TransactionKey, card_fingerprint
+
+__all__ = ["SEALING_PURPOSE", "STEP_TIMEOUT", "Kiosk", "KioskSession"]
+
+_log = logging.getLogger("yakuba.kiosk")
+
+STEP_TIMEOUT = dt.timedelta(seconds=120)
+"""A person idle for two minutes at one step has walked away: the transaction is cancelled and refunded, so
+nothing is left half-done for the next person at the machine."""
+
+SEALING_PURPOSE = "certificate"
+"""The purpose label the issuer seals certificates under (`yakuba.wire.SealingBinding`)."""
+
+_T = TypeVar("_T")
+_CITY = re.compile(r"\d{6}")
+_KINDS = frozenset(kind.value for kind in DocumentKind)
+_PROBE_TRANSACTION = "tx-" + "0" * 32
+_PROBE_KEY = bytes(32)
+
+
+_FINISHED = frozenset({Step.DONE, Step.ABORTED})
+
+
+class Kiosk:
+    """One kiosk terminal: its id, its link to HQ, its printer, its local log, and the document trust it verifies
+    certificates with. One resident's session at a time."""
+
+    def __init__(
+        self,
+        *,
+        kiosk_id: str,
+        hq: HqLink,
+        printer: Printer,
+        log: KioskLog,
+        trust: DocumentTrust,
+        clock: Clock,
+    ) -> None:
+        self.kiosk_id = kiosk_id
+        self.hq = hq
+        self.printer = printer
+        self.log = log
+        self.trust = trust
+        self.clock = clock
+        self._active: KioskSession | None = None
+
+    def new_session(self) -> KioskSession:
+        """A session for the next resident; StepOrderError while another one is still going."""
+        if self._active is not None and not self._active.finished:
+            raise StepOrderError("a transaction is still in progress on this kiosk")
+        self._active = KioskSession(kiosk=self)
+        return self._active
+
+
+class KioskSession:
+    """One resident's transaction, step by step (see the module docstring for the order and why).
+
+    Every step checks that it comes in order (StepOrderError, nothing changes) and that the resident has not
+    been idle longer than STEP_TIMEOUT (the transaction is aborted, KioskTimeoutError). Any error in a step
+    that talks to HQ, opens or verifies the document aborts the whole transaction: coins in escrow are
+    returned, nothing is spooled, `abandoned` is reported to HQ (best effort) if the request was sent, the local
+    log records it, and the card is not touched again. Money is kept only after printing, and only for the
+    copies printed.
+    """
+
+    def __init__(self, *, kiosk: Kiosk) -> None:
+        self._kiosk = kiosk
+        self._step = Step.IDLE
+        self._last_input: dt.datetime | None = None
+        self._coins = CoinBox()
+        self._reader: KioskCardReader | None = None
+        self._card_certificate: bytes | None = None
+        self._basis: Basis | None = None
+        self._city: str | None = None
+        self._choice: tuple[str, dict[str, bool | int | str | list[int]], int] | None = None
+        self._key: TransactionKey | None = None
+        self._request: IssuanceRequest | None = None
+        self._submission: IssuanceSubmission | None = None
+        self._submitted = False
+        self._answer: IssuanceAnswer | None = None
+        self._document: bytes | None = None
+        self._printed: tuple[Path, ...] = ()
+
+    # -- what the screen shows --------------------------------------------------------------------------------
+
+    @property
+    def step(self) -> Step:
+        return self._step
+
+    @property
+    def finished(self) -> bool:
+        return self._step in _FINISHED
+
+    @property
+    def transaction_id(self) -> str | None:
+        return None if self._request is None else self._request.transaction_id
+
+    @property
+    def card_inserted(self) -> bool:
+        return self._reader is not None
+
+    @property
+    def reminder_active(self) -> bool:
+        """The forgotten-certificate reminder: it sounds from printing until the certificate is taken."""
+        return self._step is Step.PRINTED
+
+    def pin_tries_left(self) -> int:
+        """Tries left before the card locks, read from the card without using one."""
+        return self._require_reader().pin_tries_left()
+
+    # -- the steps ---------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """行政サービス: the resident starts the administrative service."""
+        await self._enter(Step.IDLE)
+        self._step = Step.SERVICE
+
+    async def insert_card(self, reader: KioskCardReader) -> CardStatus:
+        """The card is placed: select the JPKI application, read the auth certificate, show the tries left.
+
+        A locked card (no tries left) ends the session: the resident is sent to the city counter.
+        """
+        await self._enter(Step.SERVICE)
+        self._reader = reader
+        try:
+            reader.select_jpki_ap()
+            self._card_certificate = reader.read_auth_certificate()
+            tries = reader.pin_tries_left()
+        except CardError as exc:
+            await self._abort(exc.code)
+            raise
+        if tries == 0:
+            await self._abort(CardLockedError.code)
+            raise CardLockedError()
+        self._step = Step.CARD
+        return CardStatus(tries_left=tries)
+
+    async def choose_basis(self, basis: Basis | str, city: str) -> None:
+        """住所地 (residence) or 本籍地 (honseki), and the city whose registers are asked."""
+        await self._enter(Step.CARD)
+        try:
+            chosen = Basis(basis)
+        except ValueError as exc:
+            raise ValidationError("basis must be residence or honseki", ja="住所地か本籍地を選んでください。") from exc
+        if not _CITY.fullmatch(city):
+            raise ValidationError("a city is chosen by its 6-digit code", ja="市区町村を選んでください。")
+        self._basis, self._city = chosen, city
+        self._step = Step.BASIS
+
+    async def choose(
+        self, kind: str, options: Mapping[str, bool | int | str | list[int]] | None = None, copies: int = 1
+    ) -> None:
+        """The certificate, its options and the number of copies (checked now against the message contract)."""
+        await self._enter(Step.BASIS)
+        if kind not in _KINDS:
+            raise ValidationError(f"unknown certificate kind {kind!r}", ja="この証明書は選べません。")
+        chosen = dict(options or {})
+        canonical_json(chosen)  # floats and odd types are refused before anything is signed
+        self._probe(kind=kind, options=chosen, copies=copies)
+        self._choice = (kind, chosen, copies)
+        self._step = Step.CHOSEN
+
+    async def enter_pin(self, pin: str) -> None:
+        """Verify the PIN, then have the card sign exactly this request.
+
+        1. VERIFY the PIN on the card. A wrong PIN costs a try and raises WrongPinError with the tries left
+           (the resident may try again); a PIN not of 4 digits costs nothing; a card that locks now ends the
+           session (CardLockedError).
+        2. Ask HQ for a one-time challenge for this kiosk (stops replay: the signature is good once, briefly).
+        3. Make a fresh TransactionKey for this transaction only (stops anyone but this transaction opening
+           the document; dropped when the transaction ends).
+        4. Build the IssuanceRequest: a fresh random transaction id, this kiosk, the choices, the key's public
+           half, the time (stops one transaction's answer from fitting another's).
+        5. The card, still inserted, signs card_auth_digest(challenge, request_digest(request), kiosk id)
+           (stops a relay changing what was asked, and the signature being used at another kiosk).
+        Any failure after step 1 aborts the transaction.
+        """
+        await self._enter(Step.CHOSEN)
+        reader = self._require_reader()
+        try:
+            reader.verify_pin(pin)  # 1
+        except CardLockedError:
+            await self._abort(CardLockedError.code)
+            raise
+        # WrongPinError and PinFormatError propagate: the session stays at this step for another try.
+        try:
+            challenge = await self._kiosk.hq.challenge()  # 2
+            key = TransactionKey.generate()  # 3
+            request = self._build_request(key)  # 4
+            digest = request_digest(request.signed_form())
+            to_sign = card_auth_digest(challenge=challenge.challenge, request_digest=digest, kiosk_id=request.kiosk_id)
+            signature = reader.sign_digest(to_sign)  # 5
+        except Exception as exc:
+            await self._abort(_reason(exc))
+            raise
+        self._key, self._request = key, request
+        self._submission = IssuanceSubmission(
+            request=request,
+            challenge=challenge.challenge,
+            card_certificate=_held(self._card_certificate),
+            signature=signature,
+        )
+        self._step = Step.SIGNED
+
+    async def remove_card(self) -> None:
+        """The card is taken out. After the PIN this lets the flow go on; earlier, it cancels the transaction."""
+        reader = self._require_reader()
+        self._reader = None
+        reader.end_session()
+        if self._step is Step.SIGNED:
+            self._step = Step.CARD_REMOVED
+        elif self._step not in _FINISHED:
+            await self._abort("card_removed")
+
+    async def request_issuance(self) -> FeeQuote:
+        """Send the signed request and accept the certificate only if it is ours and genuine, before any payment.
+
+        4. Submit via HQ with Idempotency-Key = the transaction id (a retry never issues twice).
+        5. Before taking payment or printing:
+           a. the answer names this transaction (stops a mixed-up answer);
+           b. open the envelope with this transaction's key under the binding: this transaction, this card's
+              certificate fingerprint, this request digest (stops another person's certificate, another
+              request's, or a replayed one from being printed here: invariant 1);
+           c. verify the PDF: signature and chain to the LGPKI root, the signed QR on every page, the required
+              elements (stops a forged, altered or incomplete certificate);
+           d. the verified certificate's city and kind are the request's, its serial and page count the
+              answer's (stops a genuine certificate of another kind or city);
+           e. the fee can be paid and changed in coins.
+        Any failure aborts: nothing is charged or spooled, `abandoned` is reported with the reason code.
+        """
+        if self._reader is not None:
+            raise CardStillInsertedError()
+        await self._enter(Step.CARD_REMOVED)
+        request, submission, key = _held(self._request), _held(self._submission), _held(self._key)
+        self._submitted = True
+        try:
+            answer = await self._kiosk.hq.submit(submission)  # 4
+        except Exception as exc:
+            await self._abort(_reason(exc))
+            raise
+        if answer.transaction_id != request.transaction_id:  # 5a
+            await self._refuse("answer_mismatch", "the answer is for another transaction")
+        binding = SealingBinding(
+            transaction_id=request.transaction_id,
+            card_fingerprint=card_fingerprint(submission.card_certificate),
+            request_digest=request_digest(request.signed_form()),
+            purpose=SEALING_PURPOSE,
+        )
+        try:
+            document = key.open(answer.envelope, binding=binding)  # 5b
+        except Exception as exc:
+            await self._refuse("binding_mismatch", "the certificate is not sealed for this transaction", exc)
+        try:
+            # In a worker thread: pyHanko's validation runs its own event loop (asyncio.run) inside.
+            verified = await asyncio.to_thread(verify_document, document, trust=self._kiosk.trust)  # 5c
+        except Exception as exc:
+            await self._refuse("document_invalid", "the certificate does not verify", exc)
+        summary = verified.summary
+        if (summary.city_code, summary.kind.value) != (request.city, request.kind) or (  # 5d
+            summary.serial,
+            verified.pages,
+        ) != (answer.document_serial, answer.pages):
+            await self._refuse("document_mismatch", "the certificate is not the one requested")
+        if answer.fee_yen % min(CHANGE_DENOMINATIONS):  # 5e
+            await self._refuse("fee_not_payable", "the fee cannot be paid in coins")
+        self._answer, self._document = answer, document
+        self._step = Step.VERIFIED
+        _log.info("tx=%s verified kind=%s pages=%d", request.transaction_id, request.kind, answer.pages)
+        return self._quote()
+
+    async def confirm_fee(self) -> FeeQuote:
+        """The resident accepts the fee (fee per copy times copies); a zero fee needs no payment."""
+        self._require_card_out()
+        await self._enter(Step.VERIFIED)
+        quote = self._quote()
+        self._step = Step.PAID if quote.total_yen == 0 else Step.FEE_CONFIRMED
+        return quote
+
+    async def pay(self, *coins: int) -> Payment:
+        """Coins and notes into the coin box (held in escrow until printing); CoinRejectedError gives one back.
+
+        Once the fee is reached, further coins are handed straight back.
+        """
+        self._require_card_out()
+        await self._enter(Step.FEE_CONFIRMED)
+        due = self._quote().total_yen
+        returned: list[int] = []
+        for coin in coins:
+            if self._coins.inserted >= due:
+                returned.append(coin)
+                continue
+            self._coins.insert(coin)
+        if self._coins.inserted >= due:
+            self._step = Step.PAID
+        return Payment(
+            inserted=self._coins.inserted,
+            due=due,
+            remaining=max(0, due - self._coins.inserted),
+            returned=tuple(returned),
+        )
+
+    async def print(self) -> PrintReceipt:
+        """Print, keep the fee for printed copies only, report the outcome, log it.
+
+        6. Payment is in escrow; nothing is kept yet.
+        7. Print one copy per sheet, each its own spool file named by transaction and copy number; a sheet
+           that jams is void (staff stamp it 無効 and destroy it) and the others still print.
+        8. Keep fee x printed copies; give back the rest (the voided copies' fee included) as change.
+        9. Report the completion via HQ (best effort: the paper is out; an unacknowledged report is marked in
+           the local log for the operator to resend), and log it locally without content.
+        """
+        self._require_card_out()
+        await self._enter(Step.PAID)
+        request, answer, document = _held(self._request), _held(self._answer), _held(self._document)
+        printed: list[Path] = []
+        voided: list[int] = []
+        for copy in range(1, request.copies + 1):  # 7
+            try:
+                printed.append(
+                    self._kiosk.printer.print_copy(document, transaction_id=request.transaction_id, copy=copy)
+                )
+            except (PaperJamError, OSError) as exc:
+                _log.warning("tx=%s copy %d voided (%s)", request.transaction_id, copy, type(exc).__name__)
+                voided.append(copy)
+        charged = answer.fee_yen * len(printed)  # 8
+        change = self._coins.settle(charged)
+        outcome = Outcome.PRINTED if printed else Outcome.JAM_VOIDED
+        reason = "paper_jam" if voided else ""
+        report = CompletionReport(
+            transaction_id=request.transaction_id,
+            outcome=outcome,
+            copies_printed=len(printed),
+            copies_voided=len(voided),
+            reason=reason,
+        )
+        reported = await self._report(report)  # 9
+        self._record(report, amount=charged, reported=reported)
+        self._printed = tuple(printed)
+        if printed:
+            self._step = Step.PRINTED
+        else:
+            self._forget()
+            self._step = Step.DONE
+        return PrintReceipt(
+            transaction_id=request.transaction_id,
+            outcome=outcome,
+            printed=tuple(printed),
+            voided=tuple(voided),
+            charged_yen=charged,
+            change=change,
+            refunded_for_voided_yen=answer.fee_yen * len(voided),
+            reported=reported,
+        )
+
+    async def take_certificate(self, hand_to: Path | None = None) -> tuple[Path, ...]:
+        """The resident takes the paper and presses stop: the reminder stops and the kiosk erases the document.
+
+        10. Erase the copies from the spool (HAND_TO: move them there instead, the resident's side of the
+            tray) and drop the document and the transaction key from memory. Python cannot wipe memory; every
+            reference the kiosk held is dropped so nothing of it is reachable from the next transaction.
+        """
+        # No idle timeout here: the paper is out and paid for; the reminder sounds until the resident stops it.
+        await self._enter(Step.PRINTED, timed=False)
+        request = _held(self._request)
+        taken: list[Path] = []
+        if hand_to is not None:
+            hand_to.mkdir(parents=True, exist_ok=True)
+            for path in self._printed:
+                taken.append(Path(shutil.move(path, hand_to / path.name)))
+        self._kiosk.printer.discard(request.transaction_id)
+        self._forget()
+        self._step = Step.DONE
+        return tuple(taken)
+
+    async def cancel(self) -> tuple[int, ...]:
+        """The resident cancels before printing: everything in the coin box comes back; returns those coins."""
+        if self._step in _FINISHED or self._step is Step.PRINTED:
+            raise StepOrderError(f"nothing to cancel at step {self._step.value}")
+        return await self._abort("cancelled")
+
+    # -- inside ------------------------------------------------------------------------------------------------
+
+    async def _enter(self, *allowed: Step, timed: bool = True) -> None:
+        if self._step not in allowed:
+            raise StepOrderError(f"this cannot be done at step {self._step.value}")
+        now = self._kiosk.clock.now()
+        if timed and self._last_input is not None and now - self._last_input > STEP_TIMEOUT:
+            await self._abort("timeout")
+            raise KioskTimeoutError()
+        self._last_input = now
+
+    def _require_reader(self) -> KioskCardReader:
+        if self._reader is None:
+            raise StepOrderError("no card is in the reader")
+        return self._reader
+
+    def _require_card_out(self) -> None:
+        if self._reader is not None:
+            raise CardStillInsertedError()
+
+    def _probe(self, *, kind: str, options: dict[str, bool | int | str | list[int]], copies: int) -> None:
+        """Build a throwaway request from the choices, so a bad choice is refused before the PIN."""
+        try:
+            IssuanceRequest(
+                transaction_id=_PROBE_TRANSACTION,
+                kiosk_id=self._kiosk.kiosk_id,
+                city=self._city or "",
+                basis=self._basis or Basis.RESIDENCE,
+                kind=kind,
+                options=options,
+                copies=copies,
+                transaction_key=_PROBE_KEY,
+                requested_at=self._kiosk.clock.now().isoformat(timespec="seconds"),
+            )
+        except SchemaError as exc:
+            where = sorted({".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()})
+            raise ValidationError(
+                f"the choice is not valid: {', '.join(where)}", ja="選択内容に誤りがあります。"
+            ) from exc
+
+    def _build_request(self, key: TransactionKey) -> IssuanceRequest:
+        kind, options, copies = _held(self._choice)
+        return IssuanceRequest(
+            transaction_id=f"tx-{uuid.uuid4().hex}",
+            kiosk_id=self._kiosk.kiosk_id,
+            city=_held(self._city),
+            basis=_held(self._basis),
+            kind=kind,
+            options=options,
+            copies=copies,
+            transaction_key=key.public_bytes(),
+            requested_at=self._kiosk.clock.now().isoformat(timespec="seconds"),
+        )
+
+    def _quote(self) -> FeeQuote:
+        request, answer = _held(self._request), _held(self._answer)
+        return FeeQuote(
+            transaction_id=request.transaction_id,
+            kind=request.kind,
+            copies=request.copies,
+            fee_per_copy=answer.fee_yen,
+            total_yen=answer.fee_yen * request.copies,
+            document_serial=answer.document_serial,
+            pages=answer.pages,
+        )
+
+    async def _refuse(self, reason: str, detail: str, cause: BaseException | None = None) -> NoReturn:
+        # An integrity refusal is an alert (invariant 6), never a quiet retry.
+        _log.error("tx=%s refused before printing: %s", self.transaction_id, reason)
+        await self._abort(reason)
+        raise DocumentRefusedError(detail) from cause
+
+    async def _abort(self, reason: str) -> tuple[int, ...]:
+        """End the transaction with nothing charged: refund, erase, report `abandoned`, log; card untouched."""
+        if self._step in _FINISHED or self._step is Step.PRINTED:
+            return ()  # after printing the money is settled and the outcome reported: nothing to undo
+        self._step = Step.ABORTED
+        refunded = self._coins.refund_all()
+        request = self._request
+        if request is not None:
+            self._kiosk.printer.discard(request.transaction_id)
+            report = CompletionReport(
+                transaction_id=request.transaction_id,
+                outcome=Outcome.ABANDONED,
+                copies_printed=0,
+                copies_voided=0,
+                reason=reason,
+            )
+            reported = await self._report(report) if self._submitted else False
+            self._record(report, amount=0, reported=reported)
+        self._forget()
+        return refunded
+
+    async def _report(self, report: CompletionReport) -> bool:
+        try:
+            await self._kiosk.hq.complete(report)
+        except YakubaError as exc:
+            _log.warning("tx=%s completion not acknowledged (%s)", report.transaction_id, exc.code)
+            return False
+        return True
+
+    def _record(self, report: CompletionReport, *, amount: int, reported: bool) -> None:
+        request = _held(self._request)
+        entry = LogEntry(
+            transaction_id=request.transaction_id,
+            recorded_at=self._kiosk.clock.now(),
+            kind=request.kind,
+            copies=request.copies,
+            outcome=report.outcome,
+            copies_printed=report.copies_printed,
+            copies_voided=report.copies_voided,
+            amount_yen=amount,
+            reason=report.reason,
+            reported=reported,
+        )
+        try:
+            self._kiosk.log.record(entry)
+        except YakubaError as exc:
+            _log.error("tx=%s could not be written to the local log (%s)", request.transaction_id, exc.code)
+
+    def _forget(self) -> None:
+        """Drop the document, the transaction key and the signed submission."""
+        self._document = None
+        self._key = None
+        self._submission = None
+        self._answer = None
+
+
+def _held(value: _T | None) -> _T:
+    """A value the current step must already have; its absence is a step taken out of order."""
+    if value is None:
+        raise StepOrderError("the transaction has not reached this step")
+    return value
+
+
+def _reason(exc: BaseException) -> str:
+    """The reason code reported for an abort: the error's code, never its text."""
+    return exc.code if isinstance(exc, YakubaError) else YakubaError.code
