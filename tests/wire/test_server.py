@@ -481,3 +481,13 @@ async def test_serve_runs_until_cancelled(identity: IdentityLoader) -> None:
             await task
     with pytest.raises(OSError):  # noqa: PT011
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_listener_disables_nagle_so_small_answers_are_not_delayed(identity: IdentityLoader) -> None:
+    """Without TCP_NODELAY on the listener, Nagle's algorithm and delayed ACKs held every answer ~40 ms."""
+    server = Server(app=make_app(Hits()), identity=identity(HQ), port=0)
+    sock = server._bind()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()

@@ -234,6 +234,10 @@ class Server:
         try:
             family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
             sock = socket.create_server((self._host, self._requested_port), family=family)
+            # Accepted sockets inherit TCP_NODELAY from the listener. asyncio would set it itself only for
+            # sockets made with proto=IPPROTO_TCP, which create_server does not ask for; without it Nagle's
+            # algorithm meets the client's delayed ACK and every response waits ~40 ms.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:
             raise ConfigError(
                 f"cannot listen on {self._host}:{self._requested_port} ({exc.strerror or type(exc).__name__})",
