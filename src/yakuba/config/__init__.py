@@ -14,11 +14,13 @@ from yakuba.config._model import (
     ServiceConfig,
     check_lg_code,
 )
-from yakuba.config._sample import sample_deployment, write_sample
+from yakuba.config._sample import BASE_PORT, SAMPLE_PORTS, sample_deployment, write_sample
 from yakuba.config._topology import Segment, segments
 
 __all__ = [
+    "BASE_PORT",
     "CONFIG_FILE_NAME",
+    "SAMPLE_PORTS",
     "CenterConfig",
     "ChainConfig",
     "CityConfig",

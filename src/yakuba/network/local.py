@@ -5,7 +5,10 @@ For tests, the demo and benchmarks. `yakuba up` runs the same apps as separate p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+
+from starlette.types import ASGIApp
 
 from yakuba.clock import Clock, SystemClock
 from yakuba.config import Deployment, Role
@@ -20,13 +23,20 @@ class LocalNetwork:
     """Starts every role instance except the kiosks (the kiosk is a library its caller drives)."""
 
     def __init__(
-        self, *, dep: Deployment, clock: Clock | None = None, listen_ports: dict[str, int] | None = None
+        self,
+        *,
+        dep: Deployment,
+        clock: Clock | None = None,
+        listen_ports: dict[str, int] | None = None,
+        wrap: dict[str, Callable[[ASGIApp], ASGIApp]] | None = None,
     ) -> None:
         """LISTEN_PORTS moves an instance's listener off its configured port (which its callers still use),
-        so a test can put a recording relay between them."""
+        so a test can put a recording relay on the link; WRAP puts middleware around an instance's app, so a
+        test can play a compromised relay."""
         self._dep = dep
         self._clock = clock or SystemClock()
         self._listen_ports = dict(listen_ports or {})
+        self._wrap = dict(wrap or {})
         self._servers: list[Server] = []
 
     @property
@@ -43,8 +53,11 @@ class LocalNetwork:
                         continue
                     target = RoleInstance(role=role, config=config)
                     segment = role_module(role).listen_segment(self._dep, config.instance)
+                    app = create_role_app(self._dep, target, clock=self._clock)
+                    if config.instance in self._wrap:
+                        app = self._wrap[config.instance](app)
                     server = Server(
-                        app=create_role_app(self._dep, target, clock=self._clock),
+                        app=app,
                         identity=load_service_identity(self._dep, instance=config.instance, segment_id=segment),
                         host=config.host,
                         port=self._listen_ports.get(config.instance, config.port),
