@@ -1,0 +1,75 @@
+"""The issuance center's routes and schemas (/v1, callers: the store HQs over the dedicated line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, ConfigDict
+
+from yakuba.center.service import CenterService
+from yakuba.config import Role
+from yakuba.errors import ValidationError
+from yakuba.pki import PeerIdentity
+from yakuba.wire import IDEMPOTENCY_KEY_HEADER, allow
+from yakuba.wire.messages import (
+    PATH_CHALLENGES,
+    PATH_COMPLETIONS,
+    PATH_ISSUANCES,
+    ChallengeAnswer,
+    ChallengeAsk,
+    CompletionAnswer,
+    IssuanceAnswer,
+    TaggedCompletion,
+    TaggedSubmission,
+)
+
+__all__ = ["PATH_HEALTH", "HealthAnswer", "build_router"]
+
+PATH_HEALTH = "/v1/health"
+
+StoreHq = Annotated[PeerIdentity, allow(Role.STOREHQ)]
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_KEY_HEADER)]
+
+
+class HealthAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: str
+    role: str
+    instance: str
+
+
+def build_router(service: Callable[[], CenterService], *, instance: str) -> APIRouter:
+    """The center's routes; SERVICE gives the running service (built in the app's lifespan)."""
+    router = APIRouter()
+
+    @router.get(PATH_HEALTH)
+    async def health(_peer: StoreHq) -> HealthAnswer:
+        return HealthAnswer(status="ok", role=Role.CENTER.value, instance=instance)
+
+    @router.post(PATH_CHALLENGES)
+    async def challenges(peer: StoreHq, body: ChallengeAsk) -> ChallengeAnswer:
+        return await service().issue_challenge(caller=peer.instance, ask=body)
+
+    @router.post(PATH_ISSUANCES)
+    async def issuances(peer: StoreHq, body: TaggedSubmission, key: IdempotencyKey = None) -> IssuanceAnswer:
+        _check_key(key, body.request.transaction_id)
+        return await service().submit(caller=peer.instance, submission=body)
+
+    @router.post(PATH_COMPLETIONS)
+    async def completions(peer: StoreHq, body: TaggedCompletion, key: IdempotencyKey = None) -> CompletionAnswer:
+        _check_key(key, body.transaction_id)
+        return await service().complete(caller=peer.instance, completion=body)
+
+    return router
+
+
+def _check_key(key: str | None, transaction_id: str) -> None:
+    """Every hop sends Idempotency-Key: <transaction id>; anything else is a caller bug to surface, not guess."""
+    if key != transaction_id:
+        raise ValidationError(
+            f"the {IDEMPOTENCY_KEY_HEADER} header must be the transaction id",
+            ja="要求の識別子が取引番号と一致しません。",
+        )

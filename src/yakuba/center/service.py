@@ -1,0 +1,530 @@
+"""The issuance center's logic: challenges, the checked and routed issuance, completions, settlement."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from yakuba.center.catalogue import Catalogue
+from yakuba.center.errors import (
+    CitySuspendedError,
+    KioskNotServedError,
+    TransactionConflictError,
+    TransactionMismatchError,
+)
+from yakuba.clock import JST, Clock
+from yakuba.config import Deployment
+from yakuba.errors import NotFoundError, UpstreamError, ValidationError, YakubaError
+from yakuba.pki import CardTrust
+from yakuba.wire.card_auth import verify_card_authentication
+from yakuba.wire.digest import request_digest
+from yakuba.wire.messages import (
+    ChallengeAnswer,
+    ChallengeAsk,
+    CompletionAnswer,
+    IssuanceAnswer,
+    Outcome,
+    RoutedSubmission,
+    TaggedCompletion,
+    TaggedSubmission,
+)
+
+if TYPE_CHECKING:
+    from yakuba.wire.challenge import Challenge
+
+__all__ = [
+    "ANSWER_MISMATCH",
+    "CenterService",
+    "ChainView",
+    "Challenges",
+    "CitySuspension",
+    "Forwarders",
+    "LineStatus",
+    "SettlementLine",
+    "SettlementRow",
+    "SettlementStore",
+    "TrustSource",
+    "month_bounds",
+]
+
+_log = logging.getLogger("yakuba.center")
+_T = TypeVar("_T")
+
+ANSWER_MISMATCH = "answer_mismatch"
+"""Suspension reason: a city's answer named another transaction or fee (the 2023-24 incidents' signature)."""
+
+
+class LineStatus(enum.StrEnum):
+    """Where a settlement line stands."""
+
+    PENDING = "pending"
+    """Checked and routed; waiting for the kiosk's completion report."""
+    CLOSED = "closed"
+    """Completed: printed copies x fee, or 0 yen when voided or abandoned."""
+    FAILED = "failed"
+    """Aborted on an error or refusal anywhere in the chain: never charged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettlementLine:
+    """One transaction as the center accounts for it: ids, city, chain, kind, counts, yen, hashes; nothing personal."""
+
+    transaction_id: str
+    request_digest: bytes
+    """SHA-256 of the signed request: a repeat with another request under the same id is refused."""
+    challenge_hash: bytes
+    """SHA-256 of the challenge it consumed: a repeat must present the same one."""
+    day: dt.date
+    """The JST day the transaction started: the day it is settled under."""
+    city: str
+    chain_id: str
+    kiosk_id: str
+    kind: str
+    basis: str
+    copies: int
+    fee_yen: int
+    """Per copy, from the catalogue when the request was routed."""
+    created_at: dt.datetime
+    status: LineStatus = LineStatus.PENDING
+    outcome: str | None = None
+    copies_printed: int = 0
+    copies_voided: int = 0
+    amount_yen: int = 0
+    failure: str | None = None
+    """The error code that aborted the transaction."""
+    answered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettlementRow:
+    """Totals for one (day, city, chain, kind): what the city and the chain reconcile."""
+
+    day: dt.date
+    city: str
+    chain_id: str
+    kind: str
+    transactions: int
+    closed: int
+    failed: int
+    pending: int
+    copies_printed: int
+    copies_voided: int
+    amount_yen: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CitySuspension:
+    """Issuance for a city stopped after an integrity error, until an operator resumes it."""
+
+    city: str
+    reason: str
+    transaction_id: str
+    suspended_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainView:
+    """What the center knows of a chain: its id, its HQ instance, its kiosks."""
+
+    chain_id: str
+    hq_instance: str
+    kiosks: frozenset[str]
+
+
+class Challenges(Protocol):
+    """The one-time challenge store (yakuba.wire.ChallengeStore), shared by every center process."""
+
+    def issue(self, for_instance: str) -> Challenge: ...
+
+    def consume(self, value: bytes, for_instance: str) -> None: ...
+
+
+class TrustSource(Protocol):
+    """The card trust with current revocation status (the CRL cache)."""
+
+    async def trust(self) -> CardTrust: ...
+
+
+class Forwarders(Protocol):
+    """The cities' forwarding servers over LGWAN."""
+
+    async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer: ...
+
+    async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer: ...
+
+
+class SettlementStore(Protocol):
+    """Settlement lines and city suspensions, in the center's database (shared by every center process)."""
+
+    def find_line(self, transaction_id: str) -> SettlementLine | None: ...
+
+    def open_line(self, line: SettlementLine) -> None:
+        """Insert a pending line; TransactionConflictError if the id exists."""
+
+    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> None: ...
+
+    def fail_line(self, transaction_id: str, *, reason: str, at: dt.datetime) -> bool:
+        """Pending -> failed; whether this call changed it."""
+
+    def close_line(
+        self,
+        transaction_id: str,
+        *,
+        outcome: str,
+        copies_printed: int,
+        copies_voided: int,
+        amount_yen: int,
+        at: dt.datetime,
+    ) -> bool:
+        """Pending -> closed; whether this call changed it (false: closed or failed already)."""
+
+    def settlement_rows(self, *, first_day: dt.date, last_day: dt.date) -> list[SettlementRow]: ...
+
+    def find_suspension(self, city: str) -> CitySuspension | None: ...
+
+    def suspend_city(self, suspension: CitySuspension) -> None: ...
+
+    def resume_city(self, city: str) -> bool: ...
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of MONTH ('YYYY-MM'); ValidationError otherwise."""
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise ValidationError("month must be YYYY-MM", ja="月は YYYY-MM の形式で指定してください") from exc
+    if len(month) != len("YYYY-MM"):
+        raise ValidationError("month must be YYYY-MM", ja="月は YYYY-MM の形式で指定してください")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+class CenterService:
+    """The issuance center (証明書交付センター): checks each request, routes it to its city, settles it.
+
+    Blocking database work runs in worker threads, so one slow SQLite lock never stalls other requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        chains: Iterable[ChainView],
+        catalogue: Catalogue,
+        challenges: Challenges,
+        trust: TrustSource,
+        forwarders: Forwarders,
+        store: SettlementStore,
+        clock: Clock,
+    ) -> None:
+        self._chains: Mapping[str, ChainView] = {chain.hq_instance: chain for chain in chains}
+        self._catalogue = catalogue
+        self._challenges = challenges
+        self._trust = trust
+        self._forwarders = forwarders
+        self._store = store
+        self._clock = clock
+
+    @classmethod
+    def from_deployment(
+        cls,
+        dep: Deployment,
+        *,
+        catalogue: Catalogue | None = None,
+        challenges: Challenges,
+        trust: TrustSource,
+        forwarders: Forwarders,
+        store: SettlementStore,
+        clock: Clock,
+    ) -> CenterService:
+        """The center for DEP's chains, with the sample catalogue of DEP's cities unless one is given."""
+        chains = [
+            ChainView(chain_id=c.id, hq_instance=c.hq.instance, kiosks=frozenset(k.instance for k in c.kiosks))
+            for c in dep.chains
+        ]
+        return cls(
+            chains=chains,
+            catalogue=catalogue or Catalogue.for_cities(city.code for city in dep.cities),
+            challenges=challenges,
+            trust=trust,
+            forwarders=forwarders,
+            store=store,
+            clock=clock,
+        )
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
+    # -- challenges ------------------------------------------------------------------------------------
+
+    async def issue_challenge(self, *, caller: str, ask: ChallengeAsk) -> ChallengeAnswer:
+        """A one-time challenge for a kiosk the calling HQ serves (KioskNotServedError otherwise)."""
+        self._check_kiosk(caller, kiosk_id=ask.kiosk_id)
+        challenge = await self._blocking(self._challenges.issue, ask.kiosk_id)
+        return ChallengeAnswer(challenge=challenge.value, expires_at=challenge.expires_at.isoformat())
+
+    # -- issuance --------------------------------------------------------------------------------------
+
+    async def submit(self, *, caller: str, submission: TaggedSubmission) -> IssuanceAnswer:
+        """Check a signed request, route it to its city, record its settlement line, return the city's answer.
+
+        a. The calling HQ is the chain it names and serves the kiosk (a store network submitting for a
+           kiosk not its own).
+           A transaction id seen before goes to `_resubmit` (a retry after a lost answer) and skips b.
+        b. Consume the kiosk's challenge: single use, unexpired, issued to this kiosk (replay of a signed
+           request; a challenge captured at one kiosk used at another).
+        c. The card certificate chains to the JPKI, is in date, is not on the current CRL, and its key signed
+           challenge + request digest + kiosk (a forged, lapsed, lost or revoked card; a relay altering the
+           request). The CRL is the cached one from the JPKI, refused if stale.
+        d. The city is not suspended (an unresolved integrity error) and the (city, kind) is in its hours in
+           JST (issuing when the city's systems are not staffed to resolve problems).
+        e. The catalogue: city participating, kind offered, basis, options and copies allowed (an option a
+           city switched off; a request the issuer should never see).
+        f. Route to the city the request names (residence: where the resident lives; honseki: the city
+           holding the register, whose issuer checks the 利用登録), adding the fee per copy.
+        g. Record the pending settlement line (ids, day, city, chain, kind, copies, fee; no card serial) before
+           forwarding, so an issuance is never without its line; then forward, and pass the answer back
+           untouched after checking it names this transaction and fee (another person's document).
+        Any error after g marks the line failed (never charged) and reaches the caller; nothing is retried.
+        """
+        try:
+            return await self._submit(caller=caller, submission=submission)
+        except YakubaError as exc:
+            # The code only: messages may one day carry something a log must not (they never do today).
+            _log.info("issuance %s refused: %s", submission.request.transaction_id, exc.code)
+            raise
+
+    async def _submit(self, *, caller: str, submission: TaggedSubmission) -> IssuanceAnswer:
+        request = submission.request
+        self._check_kiosk(caller, kiosk_id=request.kiosk_id, chain_id=submission.chain_id)  # a
+        digest = request_digest(request.signed_form())
+        challenge_hash = hashlib.sha256(submission.challenge).digest()
+        existing = await self._blocking(self._store.find_line, request.transaction_id)
+        if existing is not None:
+            return await self._resubmit(existing, submission, digest=digest, challenge_hash=challenge_hash)
+        await self._blocking(self._challenges.consume, submission.challenge, request.kiosk_id)  # b
+        await self._verify_card(submission, digest=digest)  # c
+        now = self._clock.now()
+        entry = self._catalogue.entry(request.city, request.kind)  # e (its hours are needed for d)
+        await self._check_not_suspended(request.city)  # d
+        entry.hours.check_open(now)
+        entry.check_request(request)  # e
+        routed = _routed(submission, fee_yen=entry.fee_yen)  # f
+        line = SettlementLine(  # g
+            transaction_id=request.transaction_id,
+            request_digest=digest,
+            challenge_hash=challenge_hash,
+            day=now.astimezone(JST).date(),
+            city=request.city,
+            chain_id=submission.chain_id,
+            kiosk_id=request.kiosk_id,
+            kind=request.kind,
+            basis=request.basis.value,
+            copies=request.copies,
+            fee_yen=entry.fee_yen,
+            created_at=now,
+        )
+        await self._blocking(self._store.open_line, line)
+        _log.info(
+            "issuance %s routed: city=%s kind=%s chain=%s copies=%d fee=%d",
+            line.transaction_id,
+            line.city,
+            line.kind,
+            line.chain_id,
+            line.copies,
+            line.fee_yen,
+        )
+        return await self._forward(line, routed)
+
+    async def _resubmit(
+        self, line: SettlementLine, submission: TaggedSubmission, *, digest: bytes, challenge_hash: bytes
+    ) -> IssuanceAnswer:
+        """A transaction id seen before: the same request, the same challenge, still open -> forward again.
+
+        The issuer answers a repeated transaction id with its first answer, so forwarding again never issues
+        twice; the challenge is not consumed again (it was, the first time). The card is checked again
+        (it may have been revoked since).
+        """
+        if line.request_digest != digest or line.chain_id != submission.chain_id:
+            raise TransactionConflictError("this transaction id was already used for another request")
+        if line.challenge_hash != challenge_hash:
+            raise TransactionConflictError("a repeated transaction must present the challenge it was signed with")
+        if line.status is not LineStatus.PENDING:
+            raise TransactionConflictError(f"this transaction has ended ({line.status.value}); start a new one")
+        await self._verify_card(submission, digest=digest)
+        await self._check_not_suspended(line.city)
+        _log.info("issuance %s repeated: forwarding again to city=%s", line.transaction_id, line.city)
+        return await self._forward(line, _routed(submission, fee_yen=line.fee_yen))
+
+    async def _verify_card(self, submission: TaggedSubmission, *, digest: bytes) -> None:
+        trust = await self._trust.trust()
+        verify_card_authentication(
+            trust=trust,
+            certificate_der=submission.card_certificate,
+            signature=submission.signature,
+            challenge=submission.challenge,
+            request_digest=digest,
+            kiosk_id=submission.request.kiosk_id,
+            now=self._clock.now(),
+        )
+
+    async def _forward(self, line: SettlementLine, routed: RoutedSubmission) -> IssuanceAnswer:
+        try:
+            answer = await self._forwarders.submit(line.city, routed)
+        except YakubaError as exc:
+            await self._fail(line, reason=exc.code)
+            raise
+        except Exception as exc:
+            await self._fail(line, reason=UpstreamError.code)
+            raise UpstreamError(f"routing to city {line.city} failed ({type(exc).__name__})") from exc
+        if answer.transaction_id != line.transaction_id or answer.fee_yen != line.fee_yen:
+            await self._fail(line, reason=ANSWER_MISMATCH)
+            suspension = CitySuspension(
+                city=line.city, reason=ANSWER_MISMATCH, transaction_id=line.transaction_id, suspended_at=self._now()
+            )
+            await self._blocking(self._store.suspend_city, suspension)
+            _log.error(
+                "ALERT city %s answered transaction %s with another transaction or fee; issuance for the city "
+                "is suspended until an operator resumes it",
+                line.city,
+                line.transaction_id,
+            )
+            raise UpstreamError(
+                "the city's answer does not match the request; the transaction was cancelled",
+                ja="市区町村からの応答が要求と一致しません。取引は中止され、料金はかかりません。",
+            )
+        await self._blocking(self._store.mark_answered, line.transaction_id, at=self._now())
+        _log.info("issuance %s answered: city=%s pages=%d", line.transaction_id, line.city, answer.pages)
+        return answer
+
+    async def _fail(self, line: SettlementLine, *, reason: str) -> None:
+        await self._blocking(self._store.fail_line, line.transaction_id, reason=reason, at=self._now())
+        _log.warning("issuance %s aborted: city=%s reason=%s", line.transaction_id, line.city, reason)
+
+    async def _check_not_suspended(self, city: str) -> None:
+        suspension = await self._blocking(self._store.find_suspension, city)
+        if suspension is not None:
+            raise CitySuspendedError()
+
+    # -- completion ------------------------------------------------------------------------------------
+
+    async def complete(self, *, caller: str, completion: TaggedCompletion) -> CompletionAnswer:
+        """Pass the kiosk's outcome to the city and close the settlement line.
+
+        1. The calling HQ is the chain named and serves the kiosk (a chain closing another's transactions).
+        2. The transaction exists and matches the report's chain, kiosk, city and kind (a report closing
+           the wrong line).
+        3. Copies printed + voided never exceed the copies asked for, and the outcome agrees with the counts
+           (charging more than was asked for).
+        4. A closed line answers closed=false and changes nothing (a retried report never charges twice).
+        5. A failed line is never charged; the report still goes to the city to close the issuer's log.
+        6. Forward, then close: printed copies x fee, or 0 yen. If the city cannot be reached the line stays
+           pending and the caller may retry (the report states a fact; it must not be lost).
+        """
+        self._check_kiosk(caller, kiosk_id=completion.kiosk_id, chain_id=completion.chain_id)  # 1
+        line = await self._blocking(self._store.find_line, completion.transaction_id)
+        if line is None:  # 2
+            raise NotFoundError("no such transaction at the center", ja="該当する取引がありません。")
+        if (line.chain_id, line.kiosk_id, line.city, line.kind) != (
+            completion.chain_id,
+            completion.kiosk_id,
+            completion.city,
+            completion.kind,
+        ):
+            raise TransactionMismatchError()
+        _check_counts(completion, requested=line.copies)  # 3
+        if line.status is LineStatus.CLOSED:  # 4
+            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
+        if line.status is LineStatus.FAILED:  # 5
+            if completion.outcome is Outcome.PRINTED:
+                raise TransactionMismatchError("a cancelled transaction cannot have printed")
+            await self._forwarders.complete(line.city, completion)
+            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
+        await self._forwarders.complete(line.city, completion)  # 6
+        amount = completion.copies_printed * line.fee_yen if completion.outcome is Outcome.PRINTED else 0
+        changed = await self._blocking(
+            self._store.close_line,
+            line.transaction_id,
+            outcome=completion.outcome.value,
+            copies_printed=completion.copies_printed,
+            copies_voided=completion.copies_voided,
+            amount_yen=amount,
+            at=self._now(),
+        )
+        if changed:
+            _log.info(
+                "issuance %s closed: outcome=%s printed=%d voided=%d amount=%d",
+                line.transaction_id,
+                completion.outcome.value,
+                completion.copies_printed,
+                completion.copies_voided,
+                amount,
+            )
+        return CompletionAnswer(transaction_id=line.transaction_id, closed=changed)
+
+    # -- settlement and operations ---------------------------------------------------------------------
+
+    async def settlement(self, month: str) -> list[SettlementRow]:
+        """Totals per day, city, chain and kind for MONTH ('YYYY-MM', JST days)."""
+        first, last = month_bounds(month)
+        return await self._blocking(lambda: self._store.settlement_rows(first_day=first, last_day=last))
+
+    async def resume_city(self, city: str) -> bool:
+        """Lift a city's suspension (after the integrity error was investigated); whether one was lifted."""
+        lifted = await self._blocking(self._store.resume_city, city)
+        if lifted:
+            _log.warning("issuance for city %s resumed by an operator", city)
+        return lifted
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _check_kiosk(self, caller: str, *, kiosk_id: str, chain_id: str | None = None) -> None:
+        chain = self._chains.get(caller)
+        if chain is None or (chain_id is not None and chain.chain_id != chain_id):
+            raise KioskNotServedError("the calling HQ is not the chain named in the request")
+        if kiosk_id not in chain.kiosks:
+            raise KioskNotServedError()
+
+    def _now(self) -> dt.datetime:
+        return self._clock.now()
+
+    @staticmethod
+    async def _blocking(work: Callable[..., _T], *args: object, **kwargs: object) -> _T:
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+
+def _routed(submission: TaggedSubmission, *, fee_yen: int) -> RoutedSubmission:
+    return RoutedSubmission(
+        request=submission.request,
+        challenge=submission.challenge,
+        card_certificate=submission.card_certificate,
+        signature=submission.signature,
+        chain_id=submission.chain_id,
+        fee_yen=fee_yen,
+    )
+
+
+def _check_counts(completion: TaggedCompletion, *, requested: int) -> None:
+    printed, voided = completion.copies_printed, completion.copies_voided
+    if printed + voided > requested:
+        raise TransactionMismatchError(
+            f"{printed} printed + {voided} voided exceeds the {requested} copies asked for",
+            ja="印刷・無効の部数が申請部数を超えています。",
+        )
+    consistent = {
+        Outcome.PRINTED: printed >= 1,
+        Outcome.JAM_VOIDED: printed == 0 and voided >= 1,
+        Outcome.ABANDONED: printed == 0,
+    }[completion.outcome]
+    if not consistent:
+        raise ValidationError(
+            f"the outcome {completion.outcome.value} does not agree with {printed} printed, {voided} voided",
+            ja="結果と部数が一致しません。",
+        )

@@ -1,0 +1,297 @@
+"""The center's persistence: settlement lines and city suspensions (SQLAlchemy Core, SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+
+from yakuba.center.errors import TransactionConflictError
+from yakuba.center.service import CitySuspension, LineStatus, SettlementLine, SettlementRow
+from yakuba.database import migrate
+from yakuba.errors import StoreError
+
+__all__ = ["MIGRATIONS", "VERSION_TABLE", "SqlSettlementStore", "city_suspensions_table", "settlement_lines_table"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "center_alembic_version"
+
+_T = TypeVar("_T")
+
+
+class _UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in and out; SQLite keeps naive UTC text so that text order is time order."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the center's tables")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+_metadata = MetaData()
+
+settlement_lines_table = Table(
+    "settlement_lines",
+    _metadata,
+    # Ids, city, chain, kind, counts, yen and hashes only: no card serial, nothing about the person.
+    Column("transaction_id", String(35), primary_key=True),
+    Column("request_digest", LargeBinary(32), nullable=False),
+    Column("challenge_hash", LargeBinary(32), nullable=False),
+    Column("day", Date(), nullable=False),
+    Column("city", String(6), nullable=False),
+    Column("chain_id", String(63), nullable=False),
+    Column("kiosk_id", String(63), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("basis", String(16), nullable=False),
+    Column("copies", Integer(), nullable=False),
+    Column("fee_yen", Integer(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("copies_printed", Integer(), nullable=False),
+    Column("copies_voided", Integer(), nullable=False),
+    Column("amount_yen", Integer(), nullable=False),
+    Column("failure", String(64), nullable=True),
+    Column("created_at", _UTCDateTime(), nullable=False),
+    Column("answered_at", _UTCDateTime(), nullable=True),
+    Column("closed_at", _UTCDateTime(), nullable=True),
+    Index("ix_settlement_lines_day_city", "day", "city"),
+)
+
+city_suspensions_table = Table(
+    "city_suspensions",
+    _metadata,
+    Column("city", String(6), primary_key=True),
+    Column("reason", String(64), nullable=False),
+    Column("transaction_id", String(35), nullable=False),
+    Column("suspended_at", _UTCDateTime(), nullable=False),
+)
+
+
+class SqlSettlementStore:
+    """Settlement lines and suspensions in ENGINE; every change is one conditional statement, so several
+    center processes sharing the database never both close, fail or open the same line."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self._engine = engine
+
+    def migrate(self) -> None:
+        """Bring the tables up to date (Alembic, version table of its own)."""
+        migrate(self._engine, script_location=MIGRATIONS, version_table=VERSION_TABLE)
+
+    def find_line(self, transaction_id: str) -> SettlementLine | None:
+        statement = select(settlement_lines_table).where(settlement_lines_table.c.transaction_id == transaction_id)
+        row = self._run(lambda conn: conn.execute(statement).mappings().first())
+        return None if row is None else _line(row)
+
+    def open_line(self, line: SettlementLine) -> None:
+        values = {
+            "transaction_id": line.transaction_id,
+            "request_digest": line.request_digest,
+            "challenge_hash": line.challenge_hash,
+            "day": line.day,
+            "city": line.city,
+            "chain_id": line.chain_id,
+            "kiosk_id": line.kiosk_id,
+            "kind": line.kind,
+            "basis": line.basis,
+            "copies": line.copies,
+            "fee_yen": line.fee_yen,
+            "status": line.status.value,
+            "outcome": line.outcome,
+            "copies_printed": line.copies_printed,
+            "copies_voided": line.copies_voided,
+            "amount_yen": line.amount_yen,
+            "failure": line.failure,
+            "created_at": line.created_at,
+            "answered_at": line.answered_at,
+            "closed_at": line.closed_at,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(settlement_lines_table).values(**values))
+        except IntegrityError as exc:
+            raise TransactionConflictError("this transaction id is already being handled") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"recording the settlement line failed ({type(exc).__name__})") from exc
+
+    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> None:
+        c = settlement_lines_table.c
+        statement = (
+            update(settlement_lines_table)
+            .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
+            .values(answered_at=at)
+        )
+        self._run(lambda conn: conn.execute(statement))
+
+    def fail_line(self, transaction_id: str, *, reason: str, at: dt.datetime) -> bool:
+        c = settlement_lines_table.c
+        statement = (
+            update(settlement_lines_table)
+            .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
+            .values(status=LineStatus.FAILED.value, failure=reason[:64], amount_yen=0, closed_at=at)
+        )
+        return self._run(lambda conn: conn.execute(statement).rowcount) == 1
+
+    def close_line(
+        self,
+        transaction_id: str,
+        *,
+        outcome: str,
+        copies_printed: int,
+        copies_voided: int,
+        amount_yen: int,
+        at: dt.datetime,
+    ) -> bool:
+        c = settlement_lines_table.c
+        statement = (
+            update(settlement_lines_table)
+            .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
+            .values(
+                status=LineStatus.CLOSED.value,
+                outcome=outcome,
+                copies_printed=copies_printed,
+                copies_voided=copies_voided,
+                amount_yen=amount_yen,
+                closed_at=at,
+            )
+        )
+        return self._run(lambda conn: conn.execute(statement).rowcount) == 1
+
+    def settlement_rows(self, *, first_day: dt.date, last_day: dt.date) -> list[SettlementRow]:
+        c = settlement_lines_table.c
+
+        def count(status: LineStatus) -> Any:
+            return func.sum(case((c.status == status.value, 1), else_=0))
+
+        keys = (c.day, c.city, c.chain_id, c.kind)
+        statement = (
+            select(
+                *keys,
+                func.count().label("transactions"),
+                count(LineStatus.CLOSED).label("closed"),
+                count(LineStatus.FAILED).label("failed"),
+                count(LineStatus.PENDING).label("pending"),
+                func.sum(c.copies_printed).label("copies_printed"),
+                func.sum(c.copies_voided).label("copies_voided"),
+                func.sum(c.amount_yen).label("amount_yen"),
+            )
+            .where(c.day >= first_day, c.day <= last_day)
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        rows = self._run(lambda conn: conn.execute(statement).mappings().all())
+        return [
+            SettlementRow(
+                day=row["day"],
+                city=row["city"],
+                chain_id=row["chain_id"],
+                kind=row["kind"],
+                transactions=int(row["transactions"]),
+                closed=int(row["closed"]),
+                failed=int(row["failed"]),
+                pending=int(row["pending"]),
+                copies_printed=int(row["copies_printed"]),
+                copies_voided=int(row["copies_voided"]),
+                amount_yen=int(row["amount_yen"]),
+            )
+            for row in rows
+        ]
+
+    def find_suspension(self, city: str) -> CitySuspension | None:
+        statement = select(city_suspensions_table).where(city_suspensions_table.c.city == city)
+        row = self._run(lambda conn: conn.execute(statement).mappings().first())
+        if row is None:
+            return None
+        return CitySuspension(
+            city=row["city"],
+            reason=row["reason"],
+            transaction_id=row["transaction_id"],
+            suspended_at=row["suspended_at"],
+        )
+
+    def suspend_city(self, suspension: CitySuspension) -> None:
+        """Record the suspension; a city already suspended keeps its first reason."""
+        statement = insert(city_suspensions_table).values(
+            city=suspension.city,
+            reason=suspension.reason,
+            transaction_id=suspension.transaction_id,
+            suspended_at=suspension.suspended_at,
+        )
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(statement)
+        except IntegrityError:
+            return
+        except SQLAlchemyError as exc:
+            raise StoreError(f"recording the suspension failed ({type(exc).__name__})") from exc
+
+    def resume_city(self, city: str) -> bool:
+        statement = delete(city_suspensions_table).where(city_suspensions_table.c.city == city)
+        return self._run(lambda conn: conn.execute(statement).rowcount) == 1
+
+    def _run(self, work: Callable[[Connection], _T]) -> _T:
+        try:
+            with self._engine.begin() as conn:
+                return work(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"center store failed ({type(exc).__name__})") from exc
+
+
+def _line(row: Any) -> SettlementLine:
+    return SettlementLine(
+        transaction_id=row["transaction_id"],
+        request_digest=bytes(row["request_digest"]),
+        challenge_hash=bytes(row["challenge_hash"]),
+        day=row["day"],
+        city=row["city"],
+        chain_id=row["chain_id"],
+        kiosk_id=row["kiosk_id"],
+        kind=row["kind"],
+        basis=row["basis"],
+        copies=row["copies"],
+        fee_yen=row["fee_yen"],
+        created_at=row["created_at"],
+        status=LineStatus(row["status"]),
+        outcome=row["outcome"],
+        copies_printed=row["copies_printed"],
+        copies_voided=row["copies_voided"],
+        amount_yen=row["amount_yen"],
+        failure=row["failure"],
+        answered_at=row["answered_at"],
+        closed_at=row["closed_at"],
+    )
