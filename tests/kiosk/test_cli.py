@@ -9,9 +9,10 @@ import pytest
 import tomli_w
 from typer.testing import CliRunner
 
-from yakuba.cli._kiosk import app, exact_payment, parse_option
+from yakuba.cli._kiosk import app, parse_option
 from yakuba.config import Deployment
 from yakuba.errors import ValidationError
+from yakuba.kiosk.service import coins_for
 from yakuba.pki import load_service_identity
 from yakuba.wire import Server
 
@@ -105,4 +106,4 @@ def test_options_and_exact_payment() -> None:
     assert parse_option("household=self") == ("household", "self")
     with pytest.raises(ValidationError):
         parse_option("novalue")
-    assert exact_payment(650) == (500, 100, 50)
+    assert coins_for(650) == (500, 100, 50)

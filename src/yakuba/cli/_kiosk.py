@@ -12,7 +12,7 @@ from rich.console import Console
 
 from yakuba.errors import ValidationError, YakubaError
 
-__all__ = ["app", "exact_payment", "parse_option"]
+__all__ = ["app", "parse_option"]
 
 EXIT_REFUSED = 2
 """Exit code of a refusal or an error the user can act on, as for every yakuba command."""
@@ -46,13 +46,6 @@ def parse_option(text: str) -> tuple[str, bool | int | str | list[int]]:
     if len(parts) > 1 and all(p.isdigit() for p in parts):
         return key, [int(p) for p in parts]
     return key, raw
-
-
-def exact_payment(total_yen: int) -> tuple[int, ...]:
-    """The coins and notes a resident with exact change puts in (simulated payment)."""
-    from yakuba.kiosk.service import coins_for
-
-    return coins_for(total_yen)
 
 
 def _read_pin() -> str:
@@ -127,7 +120,7 @@ async def _issue(
     take_to: Path | None,
 ) -> None:
     from yakuba.config import load_deployment
-    from yakuba.kiosk.service import Step
+    from yakuba.kiosk.service import Choice, run_transaction
     from yakuba.kiosk.terminal import open_kiosk
     from yakuba.pki.card import VirtualCardReader
 
@@ -138,31 +131,20 @@ async def _issue(
             raise ValidationError("--city is needed for honseki", ja="本籍地の場合は --city を指定してください")
         city = reader.city_code
     async with open_kiosk(dep, instance=kiosk, jam_copies=jam_copies) as terminal:
-        session = terminal.new_session()
-        try:
-            await session.start()
-            status = await session.insert_card(reader)
-            console.print(f"カードを読み取りました / card read: {status.tries_left} PIN tries left")
-            await session.choose_basis(basis, city)
-            await session.choose(kind, options, copies)
-            await session.enter_pin(_read_pin())
-            await session.remove_card()
-            console.print("カードをお取りください / card removed")
-            quote = await session.request_issuance()
-            console.print(
+        receipt, taken = await run_transaction(
+            terminal,
+            reader=reader,
+            choice=Choice(basis=basis, city=city, kind=kind, options=options, copies=copies),
+            pin=_read_pin(),
+            on_card=lambda status: console.print(
+                f"カードを読み取りました / card read: {status.tries_left} PIN tries left"
+            ),
+            on_quote=lambda quote: console.print(
                 f"verified {quote.kind} serial {quote.document_serial} ({quote.pages} page(s)); "
                 f"fee {quote.fee_per_copy} yen x {quote.copies} = {quote.total_yen} yen"
-            )
-            await session.confirm_fee()
-            if quote.total_yen:
-                await session.pay(*exact_payment(quote.total_yen))
-            receipt = await session.print()
-        finally:
-            if not session.finished and session.step is not Step.PRINTED:
-                if session.card_inserted:
-                    await session.remove_card()
-                if not session.finished:
-                    await session.cancel()
+            ),
+            take_to=take_to,
+        )
         console.print(
             f"transaction {receipt.transaction_id}: {receipt.outcome.value}, charged {receipt.charged_yen} yen"
         )
@@ -174,9 +156,7 @@ async def _issue(
             console.print(f"  change: {' + '.join(str(c) for c in receipt.change)} yen")
         if not receipt.reported:
             console.print("  the completion report was not acknowledged; it is marked in the kiosk's log")
-        if receipt.printed:
-            if take_to is not None:
-                taken = await session.take_certificate(hand_to=take_to)
-                console.print(f"証明書をお取りください / taken: {len(taken)} copy(ies) into {take_to}")
-            else:
-                console.print("証明書をお取りください / the copies wait in the spool until taken")
+        if taken:
+            console.print(f"証明書をお取りください / taken: {len(taken)} copy(ies) into {take_to}")
+        elif receipt.printed:
+            console.print("証明書をお取りください / the copies wait in the spool until taken")

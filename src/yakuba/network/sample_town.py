@@ -16,6 +16,7 @@ from pathlib import Path
 from yakuba.clock import JST, Clock
 from yakuba.config import Deployment
 from yakuba.registry import (
+    Address,
     Person,
     RegistryDatabase,
     ResidentStatus,
@@ -33,6 +34,9 @@ PEOPLE_SCANNED = 100_000
 
 ADULT_AGE = 20
 """Residents picked for the ordinary cases are adults, well clear of the 15-year rule."""
+
+ELSEWHERE = Address(prefecture="東京都", city="武蔵野市", town="中町", chome=1, ban=1, go=1)
+"""Where the sample's mover is moving to (another city)."""
 
 CLOSED_DAYS = frozenset({(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)})
 """The nationwide service is closed 29 December to 3 January."""
@@ -98,7 +102,7 @@ class SampleTown:
                 as_of=now.astimezone(JST).date(),
                 loaded_at=now,
             )
-            for situation, person_id in _pick(registry.db, now.astimezone(JST).date()):
+            for situation, person_id, mover in _pick(registry.db, now.astimezone(JST).date()):
                 enrolled = enrol_resident_card(
                     dep,
                     registry.events,
@@ -107,6 +111,10 @@ class SampleTown:
                     path=folder / f"{city.code}-{situation.value}.card",
                     clock=clock,
                 )
+                if mover is not None:  # make the situation: a household member files a move-out
+                    registry.events.file_move_out(
+                        person_id=mover, planned_on=now.date() + dt.timedelta(days=14), destination=ELSEWHERE
+                    )
                 cards.append(
                     TownCard(
                         city_code=city.code,
@@ -127,8 +135,9 @@ class SampleTown:
         raise LookupError(f"no resident in situation {situation.value}")
 
 
-def _pick(db: RegistryDatabase, today: dt.date) -> Iterator[tuple[Situation, int]]:
-    """One person per situation, the first found in id order (deterministic for a generated city)."""
+def _pick(db: RegistryDatabase, today: dt.date) -> Iterator[tuple[Situation, int, int | None]]:
+    """One person per situation, the first found in id order (deterministic for a generated city); for a
+    pending move-out with none in the city yet, also the household member who is to file one."""
     wanted = list(Situation)
     taken: set[int] = set()
     with db.transaction() as tx:
@@ -140,11 +149,18 @@ def _pick(db: RegistryDatabase, today: dt.date) -> Iterator[tuple[Situation, int
             household = tx.fetch_household_for_certificate(person.id)
             age = person.age_on(today)
             situation = _situation_of(tx, person, household.has_pending_move_out, age, today, wanted)
+            mover = None
+            if situation is None and Situation.PENDING_MOVE_OUT in wanted and age >= ADULT_AGE:
+                others = [m.id for m in household.members if m.id != person.id and m.id not in taken]
+                if others and not person.support_measure and not household.has_pending_move_out:
+                    situation, mover = Situation.PENDING_MOVE_OUT, others[-1]
             if situation is None:
                 continue
             wanted.remove(situation)
             taken.add(person.id)
-            yield situation, person.id
+            if mover is not None:
+                taken.add(mover)
+            yield situation, person.id, mover
 
 
 def _situation_of(

@@ -5,6 +5,7 @@ from yakuba.kiosk.service._ports import HqLink, KioskCardReader, KioskLog, LogEn
 from yakuba.kiosk.service._printer import SpoolPrinter, spool_name
 from yakuba.kiosk.service._session import SEALING_PURPOSE, STEP_TIMEOUT, Kiosk, KioskSession
 from yakuba.kiosk.service._values import CardStatus, FeeQuote, Payment, PrintReceipt, Step
+from yakuba.kiosk.service._walkthrough import Choice, run_transaction
 
 __all__ = [
     "ACCEPTED_DENOMINATIONS",
@@ -12,6 +13,7 @@ __all__ = [
     "SEALING_PURPOSE",
     "STEP_TIMEOUT",
     "CardStatus",
+    "Choice",
     "CoinBox",
     "FeeQuote",
     "HqLink",
@@ -26,5 +28,6 @@ __all__ = [
     "SpoolPrinter",
     "Step",
     "coins_for",
+    "run_transaction",
     "spool_name",
 ]
