@@ -1,0 +1,65 @@
+"""The forwarder's routes: issuances and completions from the center, health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from yakuba.config import Role
+from yakuba.errors import ConfigError, ValidationError
+from yakuba.forwarder.service import ForwarderService
+from yakuba.pki import PeerIdentity
+from yakuba.wire import allow
+from yakuba.wire.messages import PATH_COMPLETIONS, PATH_ISSUANCES, RoutedSubmission, TaggedCompletion
+
+__all__ = ["PATH_HEALTH", "build_router"]
+
+PATH_HEALTH = "/v1/health"
+
+Caller = Annotated[PeerIdentity, allow(Role.CENTER)]
+
+
+def _service(request: Request) -> ForwarderService:
+    service = getattr(request.app.state, "service", None)
+    if not isinstance(service, ForwarderService):
+        raise ConfigError("the forwarder service is not started")
+    return service
+
+
+Service = Annotated[ForwarderService, Depends(_service)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def _check_key(key: str | None, transaction_id: str) -> None:
+    """The key every hop forwards must be the transaction id (yakuba.wire.messages)."""
+    if key != transaction_id:
+        raise ValidationError(
+            "the Idempotency-Key header must be present and equal the transaction id",
+            ja="Idempotency-Key ヘッダーが取引番号と一致しません",
+        )
+
+
+def build_router() -> APIRouter:
+    """The forwarder's routes; the service is the app's `state.service`, set in its lifespan."""
+    router = APIRouter()
+
+    @router.post(PATH_ISSUANCES)
+    async def issue(
+        body: RoutedSubmission, _peer: Caller, service: Service, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.request.transaction_id)
+        return (await service.forward_issuance(body)).model_dump(mode="json")
+
+    @router.post(PATH_COMPLETIONS)
+    async def complete(
+        body: TaggedCompletion, _peer: Caller, service: Service, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.transaction_id)
+        return (await service.forward_completion(body)).model_dump(mode="json")
+
+    @router.get(PATH_HEALTH)
+    async def health(request: Request, _peer: Caller, service: Service) -> dict[str, str]:
+        return {"status": "ok", "role": Role.FORWARDER.value, "instance": request.app.state.instance}
+
+    return router

@@ -1,0 +1,130 @@
+"""The forwarding server's logic: route each request of its city to the issuer holding the kind; keep nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+from yakuba.clock import JST, Clock
+from yakuba.errors import UpstreamError, YakubaError
+from yakuba.forwarder.errors import KindNotOfferedError, WrongCityError
+from yakuba.forwarder.routing import SYSTEM_OF_KIND
+from yakuba.wire.messages import CompletionAnswer, IssuanceAnswer, RoutedSubmission, TaggedCompletion
+
+__all__ = ["OUTCOME_ISSUED", "Counters", "ForwarderService", "IssuerLink"]
+
+_log = logging.getLogger("yakuba.forwarder")
+
+OUTCOME_ISSUED = "issued"
+"""The outcome counted for an issuance the issuer answered; refusals count under their error code."""
+
+
+class IssuerLink(Protocol):
+    """One issuer of the city, reached over the backbone (yakuba.forwarder.issuer_link over mTLS)."""
+
+    async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer: ...
+    async def complete(self, completion: TaggedCompletion) -> CompletionAnswer: ...
+
+
+class Counters(Protocol):
+    """Requests per (day, kind, outcome): the only thing the forwarder stores (yakuba.forwarder.store)."""
+
+    def count(self, *, day: dt.date, kind: str, outcome: str) -> None: ...
+
+
+class ForwarderService:
+    """The city's forwarding server (転送サーバ): one process may serve any number of requests at once, since
+    it holds no state but its links and the counters.
+
+    Whether the card is known here is not the forwarder's question: the issuer holds the card bindings and
+    the 利用登録 and answers that itself (card_not_registered); the forwarder passes that refusal back as it
+    came, like every answer, so it never needs (or sees) the serial-to-person mapping.
+    """
+
+    def __init__(
+        self,
+        *,
+        city_code: str,
+        links: Mapping[str, IssuerLink],
+        counters: Counters,
+        clock: Clock,
+    ) -> None:
+        self._city = city_code
+        self._links = dict(links)
+        self._counters = counters
+        self._clock = clock
+
+    @property
+    def city_code(self) -> str:
+        return self._city
+
+    def _route(self, *, city: str, kind: str, transaction_id: str) -> IssuerLink:
+        """1. The request is for this city (a misrouted request is refused, never passed on).
+        2. The kind is one the routing table knows and one of this city's issuers holds."""
+        if city != self._city:
+            _log.warning("refused tx=%s: for city %s, this forwarder serves %s", transaction_id, city, self._city)
+            raise WrongCityError(f"this forwarder serves city {self._city}, not {city}")
+        system = SYSTEM_OF_KIND.get(kind)
+        link = self._links.get(system) if system is not None else None
+        if link is None:
+            raise KindNotOfferedError(f"no issuer of city {self._city} holds {kind!r}")
+        return link
+
+    async def forward_issuance(self, submission: RoutedSubmission) -> IssuanceAnswer:
+        """Pass SUBMISSION to the issuer of its kind and its answer back, untouched.
+
+        1-2. Route (see `_route`); the request is forwarded unchanged, so the issuer can verify the card
+             signature itself.
+        3.   The answer must be for this very transaction (a crossed answer, the Kawasaki incident, is
+             refused and logged as an integrity alert rather than passed to the wrong kiosk).
+        4.   Count the outcome; a counting failure never fails an issuance already made.
+        """
+        request = submission.request
+        started = time.perf_counter()
+        try:
+            link = self._route(city=request.city, kind=request.kind, transaction_id=request.transaction_id)
+            answer = await link.submit(submission)
+            if answer.transaction_id != request.transaction_id:
+                _log.error("integrity: answer for another transaction on tx=%s; refused", request.transaction_id)
+                raise UpstreamError("the issuer answered for another transaction")
+        except YakubaError as exc:
+            await self._count(request.kind, exc.code)
+            _log.info("tx=%s kind=%s outcome=%s", request.transaction_id, request.kind, exc.code)
+            raise
+        await self._count(request.kind, OUTCOME_ISSUED)
+        _log.info(
+            "tx=%s kind=%s outcome=%s ms=%.1f",
+            request.transaction_id,
+            request.kind,
+            OUTCOME_ISSUED,
+            (time.perf_counter() - started) * 1000,
+        )
+        return answer
+
+    async def forward_completion(self, completion: TaggedCompletion) -> CompletionAnswer:
+        """Pass the kiosk's outcome to the issuer that issued it (routed as the issuance was) and count it."""
+        try:
+            link = self._route(city=completion.city, kind=completion.kind, transaction_id=completion.transaction_id)
+            answer = await link.complete(completion)
+            if answer.transaction_id != completion.transaction_id:
+                _log.error("integrity: completion answer for another transaction on tx=%s", completion.transaction_id)
+                raise UpstreamError("the issuer answered for another transaction")
+        except YakubaError as exc:
+            await self._count(completion.kind, f"completion_{exc.code}")
+            raise
+        if answer.closed:
+            await self._count(completion.kind, completion.outcome.value)
+        _log.info("tx=%s kind=%s completion=%s", completion.transaction_id, completion.kind, completion.outcome.value)
+        return answer
+
+    async def _count(self, kind: str, outcome: str) -> None:
+        day = self._clock.now().astimezone(JST).date()
+        try:
+            # The store is synchronous (a short upsert); keep it off the event loop.
+            await asyncio.to_thread(self._counters.count, day=day, kind=kind, outcome=outcome)
+        except YakubaError as exc:
+            _log.warning("counter not updated (%s)", exc.code)

@@ -1,0 +1,104 @@
+"""The issuance log's values: a transaction's status and record, the serial scheme, what verification shows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from yakuba.documents import SerialStatus
+from yakuba.errors import ValidationError
+from yakuba.wire.messages import Outcome
+
+__all__ = ["MAX_SERIAL_NUMBER", "DocumentStatus", "EntryStatus", "LogEntry", "NewEntry", "serial_prefix"]
+
+MAX_SERIAL_NUMBER = 99_999_999
+"""Document serials are `PPPP-NNNNNNNN` (yakuba.documents.SERIAL_PATTERN): eight digits per issuer."""
+
+_SYSTEM_LETTER = {"juki": "J", "koseki": "K"}
+
+
+def serial_prefix(*, city_code: str, system: str) -> str:
+    """The 4-character serial prefix of one issuer: its system's letter and the city's municipal digits, so a
+    serial alone tells a verifier which city and which system to ask."""
+    letter = _SYSTEM_LETTER.get(system)
+    if letter is None:
+        raise ValidationError(f"unknown issuer system {system!r}")
+    return letter + city_code[2:5]
+
+
+class EntryStatus(enum.StrEnum):
+    """Where a transaction stands in the issuance log."""
+
+    ISSUING = "issuing"
+    """Reserved: the document is being rendered and sealed."""
+    ISSUED = "issued"
+    """Sealed and answered; the envelope is kept until the kiosk reports completion."""
+    REFUSED = "refused"
+    """Refused after the card was verified; `reason` holds the code."""
+    FAILED = "failed"
+    """An error after the reservation; nothing was answered, nothing may be picked up."""
+    PRINTED = Outcome.PRINTED.value
+    JAM_VOIDED = Outcome.JAM_VOIDED.value
+    ABANDONED = Outcome.ABANDONED.value
+
+    @property
+    def is_completed(self) -> bool:
+        return self in (EntryStatus.PRINTED, EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEntry:
+    """What the log records when a transaction is first seen: ids, kind, fee, hashes; never content or names."""
+
+    transaction_id: str
+    request_digest: bytes
+    card_hash: str
+    kiosk_id: str
+    chain_id: str
+    kind: str
+    basis: str
+    copies: int
+    fee_yen: int
+    person_hash: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    """One row of the issuance log."""
+
+    id: int
+    transaction_id: str
+    request_digest: bytes
+    card_hash: str
+    kiosk_id: str
+    chain_id: str
+    kind: str
+    basis: str
+    copies: int
+    fee_yen: int
+    person_hash: str | None
+    status: EntryStatus
+    reason: str | None
+    created_at: dt.datetime
+    serial: str | None
+    pages: int | None
+    issued_at: dt.datetime | None
+    content_digest: str | None
+    envelope: bytes | None = dataclasses.field(repr=False)
+    copies_printed: int | None
+    copies_voided: int | None
+    completed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentStatus:
+    """What `GET /v1/documents/{serial}` tells a receiving company: no personal data."""
+
+    serial_status: SerialStatus
+    status: EntryStatus
+
+    def answer(self) -> dict[str, str | bool]:
+        return {**self.serial_status.answer(), "status": self.status.value}

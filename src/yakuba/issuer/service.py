@@ -1,0 +1,340 @@
+"""The certificate issuer's logic: verify the card again, decide eligibility, render, seal, log; no HTTP, no ORM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+
+from yakuba.clock import JST, Clock
+from yakuba.config import CityConfig
+from yakuba.documents import DocumentHeader, DocumentKind, DocumentRequest, SerialStatus
+from yakuba.documents.errors import FieldTooLongError
+from yakuba.errors import NotFoundError, ValidationError, YakubaError
+from yakuba.forwarder.errors import WrongCityError
+from yakuba.forwarder.routing import SYSTEM_OF_KIND
+from yakuba.issuer.eligibility import Reason, Refusal, error_for
+from yakuba.issuer.errors import (
+    KindNotServedError,
+    NotPrintableError,
+    TransactionClosedError,
+    TransactionConflictError,
+    TransactionInProgressError,
+)
+from yakuba.issuer.log_entry import DocumentStatus, EntryStatus, LogEntry, NewEntry, serial_prefix
+from yakuba.issuer.person_hash import PersonHasher
+from yakuba.issuer.planning import CertificatePlanner, Prepared
+from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, RegistrySource
+from yakuba.wire.card_auth import verify_card_authentication
+from yakuba.wire.digest import request_digest
+from yakuba.wire.messages import (
+    CompletionAnswer,
+    IssuanceAnswer,
+    IssuanceRequest,
+    Outcome,
+    RoutedSubmission,
+    TaggedCompletion,
+)
+from yakuba.wire.sealing import SealingBinding, card_fingerprint, seal
+
+__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService"]
+
+_log = logging.getLogger("yakuba.issuer")
+
+CITY_ALLOWS_INDIVIDUAL_NUMBER = True
+"""Whether 住民票の写し may show 個人番号 when the resident asks; the deployment configuration has no
+per-city setting for it yet, and the nationwide service offers the option."""
+
+SEALING_PURPOSE = "certificate"
+"""The purpose bound into every seal: the kiosk opens certificates with this purpose only."""
+
+RENDER_FAILED = "render_failed"
+"""yakuba.documents' code for a layout typst rejected (a template bug, never the resident's fault)."""
+
+
+class IssuerService:
+    """One city system's issuance server: RoutedSubmission in, sealed IssuanceAnswer out.
+
+    Build it with `yakuba.issuer.app.build_service` (from the deployment) or directly with its seams.
+    Every call is independent: nothing mutable is shared between requests except the log (a database,
+    keyed by transaction id) and the document press (behind its lock), so concurrent requests never see
+    each other's data.
+    """
+
+    def __init__(
+        self,
+        *,
+        city: CityConfig,
+        system: str,
+        issuer_id: str,
+        registry: RegistrySource,
+        log: IssuanceLog,
+        trust: CardTrustSource,
+        press: DocumentPress,
+        hasher: PersonHasher,
+        clock: Clock,
+        city_allows_individual_number: bool = CITY_ALLOWS_INDIVIDUAL_NUMBER,
+    ) -> None:
+        self._city = city
+        self._system = system
+        self._issuer_id = issuer_id
+        self._planner = CertificatePlanner(
+            registry=registry, hasher=hasher, city_allows_individual_number=city_allows_individual_number
+        )
+        self._log_store = log
+        self._trust = trust
+        self._press = press
+        self._hasher = hasher
+        self._clock = clock
+        self._prefix = serial_prefix(city_code=city.code, system=system)  # ValidationError for an unknown system
+
+    @property
+    def issuer_id(self) -> str:
+        return self._issuer_id
+
+    @property
+    def city_code(self) -> str:
+        return self._city.code
+
+    # --- issuance --------------------------------------------------------------------------------------
+    def issue(self, submission: RoutedSubmission) -> IssuanceAnswer:
+        """Issue the certificate SUBMISSION asks for, sealed to its kiosk transaction key.
+
+        0. Refuse a request for another city or a kind this system does not hold (misrouting).
+        1. Verify the card authentication again, here (end to end: a relay that altered the request, the
+           challenge or the kiosk id, or a revoked or self-made card, fails; CRL reloaded when it changes).
+           The challenge's single use is the center's check; ours against replay is the transaction id,
+           unique in the log.
+        2. Idempotency: a transaction id seen before answers what it answered the first time (same request
+           digest and card), or is refused (different request: conflict; failed or completed: closed).
+        3. Map the card to the applicant in the live registry (unknown card: "not registered here"; 本籍地:
+           the card needs a 利用登録 here).
+        4. Eligibility (yakuba.issuer.eligibility) and the content, from one registry read transaction, so
+           the certificate reflects the registry at this moment (stale seal or address). A refusal is
+           logged with its reason code; the wire gets one generic message for every personal reason.
+        5. Reserve the log entry (status issuing): claims the transaction id (a concurrent duplicate gets
+           nothing) and gives the document its own serial from the log's sequence, never a shared slot.
+        6. Render, check and sign the PDF (yakuba.documents.issue_document), then seal it to the kiosk's
+           transaction key, bound to transaction id, card fingerprint and request digest (wrong recipient).
+        7. Mark the entry issued, keeping only the sealed envelope until completion, and answer.
+        Any error after step 5 marks the entry failed and re-raises: no half state is left for another
+        request to pick up, and a retry of the same transaction is refused as closed.
+        """
+        request = submission.request
+        kind = self._check_route(request)  # 0
+        now = self._clock.now()
+        digest = request_digest(request.signed_form())
+        cert = verify_card_authentication(  # 1
+            trust=self._trust.current(),
+            certificate_der=submission.card_certificate,
+            signature=submission.signature,
+            challenge=submission.challenge,
+            request_digest=digest,
+            kiosk_id=request.kiosk_id,
+            now=now,
+        )
+        fingerprint = card_fingerprint(submission.card_certificate)
+        card_hash = self._hasher.card(fingerprint)
+        existing = self._log_store.fetch_entry(request.transaction_id)  # 2
+        if existing is not None:
+            return self._replay(existing, digest=digest, card_hash=card_hash)
+        today = now.astimezone(JST).date()
+        card_serial = format(cert.serial_number, "016X")
+
+        def new_entry(person_hash: str | None) -> NewEntry:
+            return NewEntry(
+                transaction_id=request.transaction_id,
+                request_digest=digest,
+                card_hash=card_hash,
+                kiosk_id=request.kiosk_id,
+                chain_id=submission.chain_id,
+                kind=kind.value,
+                basis=request.basis.value,
+                copies=request.copies,
+                fee_yen=submission.fee_yen,
+                person_hash=person_hash,
+                created_at=now,
+            )
+
+        try:  # 3, 4
+            prepared = self._planner.prepare(
+                request, kind=kind, card_serial=card_serial, fingerprint=fingerprint, today=today
+            )
+        except Refusal as refusal:
+            self._log_store.record_refusal(new_entry(None), reason=refusal.reason.value)
+            _log.info("refused tx=%s kind=%s reason=%s", request.transaction_id, kind.value, refusal.reason.value)
+            raise refusal.error() from None
+        entry = self._log_store.reserve(new_entry(prepared.person_hash), serial_prefix=self._prefix)  # 5
+        if entry is None or entry.serial is None:
+            # Another request with this transaction id got there first (a retry racing its original).
+            raced = self._log_store.fetch_entry(request.transaction_id)
+            if raced is None:
+                raise TransactionInProgressError()
+            return self._replay(raced, digest=digest, card_hash=card_hash)
+        try:
+            answer = self._produce(submission, entry=entry, prepared=prepared, kind=kind, now=now, digest=digest)
+        except BaseException as exc:
+            code = exc.code if isinstance(exc, YakubaError) else "internal_error"
+            self._log_store.mark_failed(entry.id, reason=code)
+            _log.warning("failed tx=%s kind=%s error=%s", request.transaction_id, kind.value, type(exc).__name__)
+            if isinstance(exc, FieldTooLongError):
+                # Its message quotes the value (a name, an address): keep it off the wire and out of logs.
+                raise NotPrintableError() from None
+            if isinstance(exc, YakubaError) and exc.code == RENDER_FAILED:
+                # typst's message may quote the layout's input; the kiosk gets the generic failure.
+                raise YakubaError() from None
+            raise
+        _log.info(
+            "issued tx=%s kind=%s serial=%s pages=%d",
+            request.transaction_id,
+            kind.value,
+            answer.document_serial,
+            answer.pages,
+        )
+        return answer
+
+    def _check_route(self, request: IssuanceRequest) -> DocumentKind:
+        if request.city != self._city.code:
+            raise WrongCityError(f"this issuer serves city {self._city.code}, not {request.city}")
+        try:
+            kind = DocumentKind(request.kind)
+        except ValueError:
+            raise KindNotServedError(f"unknown certificate kind {request.kind!r}") from None
+        if SYSTEM_OF_KIND.get(kind.value) != self._system:
+            raise KindNotServedError(f"{kind.value} is not held by the {self._system} system")
+        return kind
+
+    def _replay(self, entry: LogEntry, *, digest: bytes, card_hash: str) -> IssuanceAnswer:
+        """The first answer for a transaction id seen again, or the reason there is none."""
+        same = hmac.compare_digest(entry.request_digest, digest) and hmac.compare_digest(entry.card_hash, card_hash)
+        if not same:
+            _log.warning("conflict tx=%s: the transaction id was used for another request", entry.transaction_id)
+            raise TransactionConflictError()
+        match entry.status:
+            case EntryStatus.ISSUED:
+                if entry.envelope is None or entry.serial is None or entry.pages is None:
+                    raise TransactionClosedError()
+                _log.info("replayed tx=%s", entry.transaction_id)
+                return IssuanceAnswer(
+                    transaction_id=entry.transaction_id,
+                    envelope=entry.envelope,
+                    document_serial=entry.serial,
+                    pages=entry.pages,
+                    fee_yen=entry.fee_yen,
+                    issuer_id=self._issuer_id,
+                )
+            case EntryStatus.ISSUING:
+                raise TransactionInProgressError()
+            case EntryStatus.REFUSED:
+                raise error_for(entry.reason or Reason.INVALID_OPTION)
+            case _:
+                raise TransactionClosedError()
+
+    def _produce(
+        self,
+        submission: RoutedSubmission,
+        *,
+        entry: LogEntry,
+        prepared: Prepared,
+        kind: DocumentKind,
+        now: dt.datetime,
+        digest: bytes,
+    ) -> IssuanceAnswer:
+        """Steps 6 and 7 for a reserved entry."""
+        assert entry.serial is not None
+        request = submission.request
+        header = DocumentHeader.for_city(
+            city_code=self._city.code,
+            city_name=self._city.name,
+            mayor_title=self._city.mayor_title,
+            mayor_name=self._city.mayor_name,
+            kind=kind,
+            serial=entry.serial,
+            issued_at=now,
+        )
+        issued = self._press.issue(DocumentRequest(header=header, content=prepared.content))  # 6
+        binding = SealingBinding(
+            transaction_id=request.transaction_id,
+            card_fingerprint=card_fingerprint(submission.card_certificate),
+            request_digest=digest,
+            purpose=SEALING_PURPOSE,
+        )
+        envelope = seal(issued.pdf, recipient_public=request.transaction_key, binding=binding)
+        answer = IssuanceAnswer(
+            transaction_id=request.transaction_id,
+            envelope=envelope,
+            document_serial=entry.serial,
+            pages=issued.pages,
+            fee_yen=submission.fee_yen,
+            issuer_id=self._issuer_id,
+        )
+        self._log_store.mark_issued(  # 7
+            entry.id,
+            pages=issued.pages,
+            issued_at=now,
+            content_digest=issued.summary.content_digest.hex(),
+            envelope=envelope,
+        )
+        return answer
+
+    # --- steps 3 and 4: the applicant, eligibility and content ----------------------------------------------
+    # --- completion and verification ----------------------------------------------------------------------
+    def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
+        """Close the transaction's log entry with the kiosk's outcome and delete the kept envelope.
+
+        1. The entry exists (NotFoundError) and belongs to this kiosk, city and kind (a relay or a kiosk
+           closing someone else's transaction).
+        2. The counts agree with the outcome and the copies asked for.
+        3. Close only an entry still open (issued; or issuing, for abandoned): one atomic conditional
+           update, so a retried or concurrent report gets closed=false and changes nothing.
+        """
+        entry = self._log_store.fetch_entry(completion.transaction_id)  # 1
+        if entry is None:
+            raise NotFoundError("this issuer has no such transaction", ja="該当する取引がありません")
+        if (entry.kiosk_id, entry.kind) != (completion.kiosk_id, completion.kind) or completion.city != self._city.code:
+            _log.warning("completion mismatch tx=%s", completion.transaction_id)
+            raise ValidationError(
+                "the completion does not match the transaction it names", ja="完了報告が取引の内容と一致しません"
+            )
+        _check_counts(completion, requested=entry.copies)  # 2
+        status = EntryStatus(completion.outcome.value)
+        closed = self._log_store.close(  # 3
+            completion.transaction_id,
+            status=status,
+            copies_printed=completion.copies_printed,
+            copies_voided=completion.copies_voided,
+            at=self._clock.now(),
+        )
+        _log.info("completed tx=%s outcome=%s closed=%s", completion.transaction_id, status.value, closed)
+        return CompletionAnswer(transaction_id=completion.transaction_id, closed=closed)
+
+    def document_status(self, serial: str) -> DocumentStatus:
+        """The verification answer for SERIAL: issued here, its kind, city, day and status; no personal data."""
+        entry = self._log_store.fetch_by_serial(serial)
+        if entry is None or entry.issued_at is None or entry.content_digest is None:
+            raise NotFoundError(
+                "no certificate with this serial was issued here", ja="この番号の証明書は発行されていません"
+            )
+        status = SerialStatus(
+            serial=serial,
+            city_code=self._city.code,
+            kind=entry.kind,
+            issued_at=entry.issued_at,
+            content_digest=entry.content_digest,
+            revoked=entry.status in (EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED, EntryStatus.FAILED),
+        )
+        return DocumentStatus(serial_status=status, status=entry.status)
+
+
+def _check_counts(completion: TaggedCompletion, *, requested: int) -> None:
+    printed, voided = completion.copies_printed, completion.copies_voided
+    consistent = {
+        Outcome.PRINTED: printed >= 1,
+        Outcome.JAM_VOIDED: printed == 0 and voided >= 1,
+        Outcome.ABANDONED: printed == 0 and voided == 0,
+    }[completion.outcome]
+    if not consistent or printed + voided > requested:
+        raise ValidationError(
+            "the copies reported do not agree with the outcome or the copies asked for",
+            ja="報告された枚数が結果または申請枚数と一致しません",
+        )

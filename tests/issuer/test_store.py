@@ -1,0 +1,77 @@
+"""The issuance log on SQLite and PostgreSQL: unique transaction ids, own serials, one close per transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from yakuba.issuer import EntryStatus, IssuanceLogStore
+from yakuba.issuer.log_entry import NewEntry
+
+AT = dt.datetime(2025, 11, 26, 1, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IssuanceLogStore]:
+    url = (
+        f"sqlite:///{tmp_path / 'log.sqlite3'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_schema_url")
+    )
+    log = IssuanceLogStore.from_url(url)
+    yield log
+    log.dispose()
+
+
+def _new(transaction_id: str) -> NewEntry:
+    return NewEntry(
+        transaction_id=transaction_id,
+        request_digest=b"\x01" * 32,
+        card_hash="c" * 64,
+        kiosk_id="midori-tanashi-1",
+        chain_id="midori",
+        kind="juminhyo",
+        basis="residence",
+        copies=1,
+        fee_yen=200,
+        person_hash="p" * 64,
+        created_at=AT,
+    )
+
+
+def test_a_transaction_id_is_reserved_once_with_its_own_serial(store: IssuanceLogStore) -> None:
+    first = store.reserve(_new("tx-" + "a" * 32), serial_prefix="J229")
+    second = store.reserve(_new("tx-" + "b" * 32), serial_prefix="J229")
+    assert first is not None
+    assert second is not None
+    assert first.serial != second.serial
+    assert first.serial is not None
+    assert first.serial.startswith("J229-")
+    assert store.reserve(_new("tx-" + "a" * 32), serial_prefix="J229") is None
+    store.record_refusal(_new("tx-" + "a" * 32), reason="under_age")  # an id taken stays as it was
+    assert store.count_entries(transaction_id="tx-" + "a" * 32) == 1
+
+
+def test_issue_close_and_fail(store: IssuanceLogStore) -> None:
+    entry = store.reserve(_new("tx-" + "c" * 32), serial_prefix="K229")
+    assert entry is not None
+    store.mark_issued(entry.id, pages=2, issued_at=AT, content_digest="d" * 64, envelope=b"sealed")
+    issued = store.fetch_entry("tx-" + "c" * 32)
+    assert issued is not None
+    assert (issued.status, issued.pages, issued.envelope, issued.issued_at) == (EntryStatus.ISSUED, 2, b"sealed", AT)
+    assert store.fetch_by_serial(issued.serial or "") == issued
+    close = {"status": EntryStatus.PRINTED, "copies_printed": 1, "copies_voided": 0, "at": AT}
+    assert store.close("tx-" + "c" * 32, **close) is True  # type: ignore[arg-type]
+    assert store.close("tx-" + "c" * 32, **close) is False  # type: ignore[arg-type]
+    closed = store.fetch_entry("tx-" + "c" * 32)
+    assert closed is not None
+    assert closed.envelope is None
+    failing = store.reserve(_new("tx-" + "e" * 32), serial_prefix="K229")
+    assert failing is not None
+    store.mark_failed(failing.id, reason="render_failed")
+    failed = store.fetch_entry("tx-" + "e" * 32)
+    assert failed is not None
+    assert (failed.status, failed.reason) == (EntryStatus.FAILED, "render_failed")
