@@ -30,13 +30,16 @@ DEMO_PIN = "1234"
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo deployment and its outputs.")] = Path("demo-output"),
 ) -> None:
-    """Create a deployment, its PKI and a card; sign a challenge; seal and open a certificate payload."""
+    """Create a deployment and its PKI, show the building blocks, then issue every kind through the chain."""
     console = Console()
     dep = _fresh_deployment(out, console)
     _show_pki(dep, console)
     _card_and_challenge(dep, console)
     asyncio.run(_mutual_tls(dep, console))
-    _documents(dep, out, console)
+    from yakuba.cli._demo_chain import run_chain
+
+    console.rule("[bold]6. The whole chain: every certificate kind from a store kiosk[/bold]")
+    run_chain(dep, out, console)
     console.print(Panel.fit(f"Demo finished. Everything it made is under [bold]{out}[/bold].", style="green"))
 
 
@@ -199,30 +202,3 @@ async def _mutual_tls(dep: Deployment, console: Console) -> None:
                     f"{kiosk.instance} (a store-network certificate) → center: [red]refused in the TLS handshake[/red]"
                     f" ({exc.code})"
                 )
-
-
-def _documents(dep: Deployment, out: Path, console: Console) -> None:
-    """Every certificate kind rendered, sealed by the city and checked, as PDF and PNG in OUT/documents."""
-    from yakuba.documents import DocumentSigner, DocumentTrust, RenderEngine, verify_document, write_sample_documents
-
-    console.rule("[bold]6. Certificates: every kind, signed by the city, checked[/bold]")
-    city = dep.cities[0]
-    folder = out / "documents"
-    with console.status("rendering and signing every kind (the first render loads the fonts)…"):
-        files = write_sample_documents(
-            folder,
-            issued_at=dt.datetime.now(dt.UTC),
-            engine=RenderEngine.create(),
-            signer=DocumentSigner.from_key_dir(dep.key_dir, city.code),
-        )
-    trust = DocumentTrust.from_key_dir(dep.key_dir)
-    table = Table(title=f"sample certificates of {city.name} (synthetic people)")
-    for column in ("file", "kind", "pages", "serial", "verified"):
-        table.add_column(column)
-    for pdf in sorted(p for p in files if p.suffix == ".pdf"):
-        verified = verify_document(pdf.read_bytes(), trust=trust)
-        table.add_row(
-            str(pdf.relative_to(out)), verified.summary.kind.value, str(verified.pages), verified.summary.serial, "✓"
-        )
-    console.print(table)
-    console.print(f"PNG pages to look at: {folder}/*.png")
