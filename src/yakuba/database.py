@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yakuba.errors import StoreError
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "migrate", "run_migrations_env", "unit_of_work"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "UtcDateTime", "make_engine", "migrate", "run_migrations_env", "unit_of_work"]
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 """How long a SQLite writer waits for another process's lock before failing (several processes share files)."""
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in and out, on SQLite (naive UTC text) and PostgreSQL (timestamptz) alike.
+
+    SQLite compares the stored text: one offset (UTC, naive) for every row keeps text order time order.
+    A naive datetime is refused: its zone would be a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a timestamp column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

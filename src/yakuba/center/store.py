@@ -11,7 +11,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -26,13 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.types import TypeDecorator
 
 from yakuba.center.errors import TransactionConflictError
 from yakuba.center.service import CitySuspension, LineStatus, SettlementLine, SettlementRow
-from yakuba.database import migrate
+from yakuba.database import UtcDateTime, migrate
 from yakuba.errors import StoreError
 
 __all__ = ["MIGRATIONS", "VERSION_TABLE", "SqlSettlementStore", "city_suspensions_table", "settlement_lines_table"]
@@ -41,26 +38,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "center_alembic_version"
 
 _T = TypeVar("_T")
-
-
-class _UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware UTC datetimes in and out; SQLite keeps naive UTC text so that text order is time order."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the center's tables")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 _metadata = MetaData()
@@ -86,9 +63,9 @@ settlement_lines_table = Table(
     Column("copies_voided", Integer(), nullable=False),
     Column("amount_yen", Integer(), nullable=False),
     Column("failure", String(64), nullable=True),
-    Column("created_at", _UTCDateTime(), nullable=False),
-    Column("answered_at", _UTCDateTime(), nullable=True),
-    Column("closed_at", _UTCDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Index("ix_settlement_lines_day_city", "day", "city"),
 )
 
@@ -98,7 +75,7 @@ city_suspensions_table = Table(
     Column("city", String(6), primary_key=True),
     Column("reason", String(64), nullable=False),
     Column("transaction_id", String(35), nullable=False),
-    Column("suspended_at", _UTCDateTime(), nullable=False),
+    Column("suspended_at", UtcDateTime(), nullable=False),
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -20,11 +18,9 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.types import TypeDecorator
 
-from yakuba.database import migrate
+from yakuba.database import UtcDateTime, migrate
 from yakuba.errors import StoreError
 from yakuba.kiosk.service import LogEntry
 from yakuba.wire.messages import Outcome
@@ -40,33 +36,13 @@ VERSION_TABLE = "kiosk_alembic_version"
 _T = TypeVar("_T")
 
 
-class _UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware UTC datetimes in and out, on SQLite (naive text) and PostgreSQL (timestamptz) alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the kiosk log")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 metadata = MetaData()
 
 issuance_log = Table(
     "issuance_log",
     metadata,
     Column("transaction_id", String(64), primary_key=True),
-    Column("recorded_at", _UTCDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("copies", Integer(), nullable=False),
     Column("outcome", String(16), nullable=False),

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -23,11 +22,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect, RowMapping
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.types import TypeDecorator
 
-from yakuba.database import migrate
+from yakuba.database import UtcDateTime, migrate
 from yakuba.errors import StoreError
 from yakuba.storehq.service import BillingLine, BillingStatus, Closing
 
@@ -40,26 +38,6 @@ VERSION_TABLE = "storehq_alembic_version"
 """The HQ's own Alembic version table, so it may share a database with other components."""
 
 _T = TypeVar("_T")
-
-
-class _UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware UTC datetimes in and out, on SQLite (naive text) and PostgreSQL (timestamptz) alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the billing table")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 metadata = MetaData()
@@ -83,9 +61,9 @@ billing_lines = Table(
     Column("copies_voided", Integer(), nullable=False),
     Column("amount_yen", Integer(), nullable=False),
     Column("reason", String(64), nullable=False),
-    Column("opened_at", _UTCDateTime(), nullable=False),
-    Column("closed_at", _UTCDateTime(), nullable=True),
-    Column("reported_at", _UTCDateTime(), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("reported_at", UtcDateTime(), nullable=True),
     Index("ix_billing_lines_day_city", "business_day", "city"),
     Index("ix_billing_lines_kiosk", "kiosk_id"),
 )

@@ -13,7 +13,6 @@ from typing import NoReturn, TypeVar
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     Engine,
     LargeBinary,
     MetaData,
@@ -23,11 +22,10 @@ from sqlalchemy import (
     insert,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.types import TypeDecorator
 
 from yakuba.clock import Clock
+from yakuba.database import UtcDateTime
 from yakuba.errors import StoreError, ValidationError, VerificationError
 
 __all__ = ["CHALLENGE_BYTES", "CHALLENGE_TTL", "Challenge", "ChallengeStore", "challenges_table"]
@@ -43,27 +41,6 @@ _INSTANCE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _T = TypeVar("_T")
 
 
-class _UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware UTC datetimes in and out, on SQLite (naive text) and PostgreSQL (timestamptz) alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the challenges table")
-        value = value.astimezone(dt.UTC)
-        # SQLite stores text and compares it as text: one offset (UTC, naive) for every row keeps order right.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 _metadata = MetaData()
 
 challenges_table = Table(
@@ -73,9 +50,9 @@ challenges_table = Table(
     Column("value_hash", LargeBinary(32), primary_key=True),
     # The kiosk instance id: a device, never a person.
     Column("issued_to", String(63), nullable=False),
-    Column("issued_at", _UTCDateTime(), nullable=False),
-    Column("expires_at", _UTCDateTime(), nullable=False, index=True),
-    Column("used_at", _UTCDateTime(), nullable=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    Column("used_at", UtcDateTime(), nullable=True),
 )
 """The shared table: one row per challenge, so several processes and machines agree on single use."""
 
