@@ -128,3 +128,24 @@ def test_public_packages_declare_all() -> None:
         and "__all__" not in init.read_text(encoding="utf-8")
     ]
     assert not missing, f"public packages without __all__: {missing}"
+
+
+def test_every_error_code_names_one_error() -> None:
+    """A code on the wire is turned back into its class by the client: two classes with one code would make
+    the error a caller sees depend on which modules happened to be imported."""
+    import importlib
+
+    from yakuba.errors import YakubaError
+
+    for name in _all_modules():
+        if name.endswith((".errors", "._errors")):
+            importlib.import_module(name)
+    owners: dict[str, list[str]] = {}
+    pending: list[type[YakubaError]] = [YakubaError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if "code" in vars(cls):  # a class that inherits its parent's code is the same error on the wire
+            owners.setdefault(cls.code, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    shared = {code: classes for code, classes in owners.items() if len(classes) > 1}
+    assert not shared, shared

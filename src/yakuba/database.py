@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yakuba.errors import StoreError
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "UtcDateTime", "make_engine", "migrate", "run_migrations_env", "unit_of_work"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "UtcDateTime",
+    "in_transaction",
+    "make_engine",
+    "migrate",
+    "run_migrations_env",
+    "unit_of_work",
+]
+
+_T = TypeVar("_T")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 """How long a SQLite writer waits for another process's lock before failing (several processes share files)."""
@@ -64,6 +74,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
     return engine
+
+
+def in_transaction(engine: Engine, work: Callable[[Connection], _T], *, what: str) -> _T:
+    """Run WORK in one transaction on ENGINE (commit, or roll back on any error); database errors become a
+    StoreError naming WHAT (a store's name, never a value)."""
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{what} failed ({type(exc).__name__})") from exc
 
 
 @contextmanager

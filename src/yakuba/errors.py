@@ -16,6 +16,7 @@ __all__ = [
     "PinFormatError",
     "ServiceClosedError",
     "StoreError",
+    "TransactionConflictError",
     "UpstreamError",
     "UpstreamTimeout",
     "ValidationError",
@@ -189,6 +190,15 @@ class UpstreamTimeout(UpstreamError):
     http_status = 504
     message_ja = "応答がありませんでした。取引は中止され、料金はかかりません。"
     message_en = "No answer in time. The transaction was cancelled and nothing was charged."
+
+
+class TransactionConflictError(YakubaError):
+    """A transaction id came again with another request, another card or another outcome; nothing was done."""
+
+    code = "transaction_conflict"
+    http_status = 409
+    message_ja = "この取引番号はすでに別の内容で使われています。最初からやり直してください。"
+    message_en = "This transaction id was already used with different content. Please start again."
 
 
 class StoreError(YakubaError):

@@ -21,6 +21,7 @@ from yakuba.errors import (
     EligibilityError,
     NotFoundError,
     ServiceClosedError,
+    TransactionConflictError,
     UpstreamError,
     ValidationError,
     VerificationError,
@@ -228,7 +229,7 @@ async def test_a_transaction_id_reused_for_another_request_is_refused(net: Netwo
     submission = await net.kiosk.signed(card, copies=1)
     await net.kiosk.submit(submission)
     other = await net.kiosk.signed(card, copies=3, transaction_id=submission.request.transaction_id)
-    with pytest.raises(VerificationError, match="another request"):
+    with pytest.raises(TransactionConflictError, match="another request"):
         await net.kiosk.submit(other)
     assert len(net.forwarders[NISHITOKYO].issuances) == 1
 
@@ -246,7 +247,7 @@ async def test_an_upstream_refusal_or_failure_aborts_the_transaction(
     assert line.amount_yen == 0
     # The kiosk cannot revive an aborted transaction by sending it again.
     net.forwarders[NISHITOKYO].mode = "ok"
-    with pytest.raises(VerificationError, match="ended"):
+    with pytest.raises(TransactionConflictError, match="ended"):
         await net.kiosk.submit(submission)
     assert len(net.forwarders[NISHITOKYO].issuances) == 1
 

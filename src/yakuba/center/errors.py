@@ -6,7 +6,13 @@ message; the message says which case it is.
 
 from __future__ import annotations
 
-from yakuba.errors import AuthorizationError, NotFoundError, ServiceClosedError, VerificationError
+from yakuba.errors import (
+    AuthorizationError,
+    NotFoundError,
+    ServiceClosedError,
+    TransactionConflictError,
+    VerificationError,
+)
 
 __all__ = [
     "CityNotParticipatingError",
@@ -37,13 +43,6 @@ class KioskNotServedError(AuthorizationError):
 
     message_ja = "この端末からは利用できません。"
     message_en = "The calling store network does not serve this kiosk."
-
-
-class TransactionConflictError(VerificationError):
-    """A transaction id seen before arrives with another request, another challenge, or after it ended."""
-
-    message_ja = "この取引はすでに処理されています。最初からやり直してください。"
-    message_en = "This transaction was already handled. Please start again."
 
 
 class TransactionMismatchError(VerificationError):

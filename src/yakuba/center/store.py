@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from yakuba.center.errors import TransactionConflictError
 from yakuba.center.service import CitySuspension, LineStatus, SettlementLine, SettlementRow
-from yakuba.database import UtcDateTime, migrate
+from yakuba.database import UtcDateTime, in_transaction, migrate
 from yakuba.errors import StoreError
 
 __all__ = ["MIGRATIONS", "VERSION_TABLE", "SqlSettlementStore", "city_suspensions_table", "settlement_lines_table"]
@@ -242,11 +242,7 @@ class SqlSettlementStore:
         return self._run(lambda conn: conn.execute(statement).rowcount) == 1
 
     def _run(self, work: Callable[[Connection], _T]) -> _T:
-        try:
-            with self._engine.begin() as conn:
-                return work(conn)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"center store failed ({type(exc).__name__})") from exc
+        return in_transaction(self._engine, work, what="center store")
 
 
 def _line(row: Any) -> SettlementLine:

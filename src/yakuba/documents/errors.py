@@ -16,7 +16,7 @@ __all__ = [
 class FieldTooLongError(ValidationError):
     """A value does not fit its field on the certificate; it is refused, never cut off."""
 
-    code = "field_too_long"
+    code = "document_field_too_long"
     message_ja = "証明書の欄に収まらない項目があるため発行できません。窓口にお問い合わせください。"
     message_en = "A value does not fit its field on the certificate; please ask at the city office."
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yakuba.errors import NotFoundError, ValidationError, YakubaError
+from yakuba.errors import NotFoundError, TransactionConflictError, ValidationError, YakubaError
 
 __all__ = [
     "CardNotRegisteredError",
@@ -38,15 +38,6 @@ class NotPrintableError(ValidationError):
     code = "field_too_long"
     message_ja = "証明書の欄に収まらない項目があるため発行できません。窓口にお問い合わせください。"
     message_en = "A value does not fit its field on the certificate; please ask at the city office."
-
-
-class TransactionConflictError(YakubaError):
-    """The transaction id was already used for a different request, or by a different card."""
-
-    code = "transaction_conflict"
-    http_status = 409
-    message_ja = "取引番号が別の要求で使用されています。最初からやり直してください。"
-    message_en = "This transaction id was used for a different request. Please start again."
 
 
 class TransactionInProgressError(YakubaError):

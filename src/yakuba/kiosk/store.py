@@ -18,10 +18,8 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
-from yakuba.database import UtcDateTime, migrate
-from yakuba.errors import StoreError
+from yakuba.database import UtcDateTime, in_transaction, migrate
 from yakuba.kiosk.service import LogEntry
 from yakuba.wire.messages import Outcome
 
@@ -89,8 +87,4 @@ class KioskLogStore:
         return [LogEntry(**{**row, "outcome": Outcome(row["outcome"])}) for row in rows]
 
     def _run(self, work: Callable[[Connection], _T]) -> _T:
-        try:
-            with self._engine.begin() as conn:
-                return work(conn)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"kiosk log failed ({type(exc).__name__})") from exc
+        return in_transaction(self._engine, work, what="kiosk log")

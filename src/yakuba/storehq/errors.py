@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yakuba.errors import AuthorizationError, NotFoundError, ValidationError
+from yakuba.errors import AuthorizationError, NotFoundError, TransactionConflictError
 
 __all__ = ["KioskNotServedError", "TransactionConflictError", "UnknownTransactionError"]
 
@@ -21,12 +21,3 @@ class UnknownTransactionError(NotFoundError):
     code = "unknown_transaction"
     message_ja = "この取引は記録されていません。"
     message_en = "This transaction is not on record."
-
-
-class TransactionConflictError(ValidationError):
-    """A transaction id came again with another request, or a closed transaction with another outcome."""
-
-    code = "transaction_conflict"
-    http_status = 409
-    message_ja = "この取引番号はすでに別の内容で使われています。"
-    message_en = "This transaction id was already used with different content."

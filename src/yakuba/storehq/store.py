@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from yakuba.database import UtcDateTime, migrate
+from yakuba.database import UtcDateTime, in_transaction, migrate
 from yakuba.errors import StoreError
 from yakuba.storehq.service import BillingLine, BillingStatus, Closing
 
@@ -165,11 +165,7 @@ class BillingStore:
         return [_line(row) for row in rows]
 
     def _run(self, work: Callable[[Connection], _T]) -> _T:
-        try:
-            with self._engine.begin() as conn:
-                return work(conn)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"billing store failed ({type(exc).__name__})") from exc
+        return in_transaction(self._engine, work, what="billing store")
 
 
 def _line(row: RowMapping) -> BillingLine:

@@ -22,11 +22,10 @@ from sqlalchemy import (
     insert,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from yakuba.clock import Clock
-from yakuba.database import UtcDateTime
-from yakuba.errors import StoreError, ValidationError, VerificationError
+from yakuba.database import UtcDateTime, in_transaction
+from yakuba.errors import ValidationError, VerificationError
 
 __all__ = ["CHALLENGE_BYTES", "CHALLENGE_TTL", "Challenge", "ChallengeStore", "challenges_table"]
 
@@ -148,11 +147,7 @@ class ChallengeStore:
         return self._run(lambda conn: conn.execute(statement).rowcount)
 
     def _run(self, work: Callable[[Connection], _T]) -> _T:
-        try:
-            with self._engine.begin() as conn:
-                return work(conn)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"challenge store failed ({type(exc).__name__})") from exc
+        return in_transaction(self._engine, work, what="challenge store")
 
 
 def _hash(value: bytes) -> bytes:
