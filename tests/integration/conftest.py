@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest_asyncio
 from yakuba.clock import FixedClock, SystemClock
 from yakuba.config import SAMPLE_PORTS, Deployment, write_sample
 from yakuba.network import LocalNetwork
+from yakuba.network.ports import free_port_block
 from yakuba.network.sample_town import SampleTown, next_open_weekday
 from yakuba.pki import init_pki
 
@@ -21,26 +20,6 @@ from .recording_relay import RecordingRelay
 
 TOWN_RESIDENTS = 150
 """Residents per city: enough for every situation the tests need, small enough to generate in a second."""
-
-
-def _free_block(size: int) -> int:
-    """A base port with SIZE free ports after it (listeners and their relays take two blocks)."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000 - size)
-        socks = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free block of loopback ports")
 
 
 class Chain:
@@ -56,7 +35,7 @@ class Chain:
 
 @pytest.fixture(scope="package")
 def town_deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Deployment, FixedClock, SampleTown]:
-    base = _free_block(SAMPLE_PORTS * 2)
+    base = free_port_block(SAMPLE_PORTS * 2)
     dep = write_sample(tmp_path_factory.mktemp("chain") / "deployment", base_port=base)
     init_pki(dep)
     clock = FixedClock(next_open_weekday(SystemClock().now()))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from yakuba.config import write_sample
+from yakuba.config import BASE_PORT, write_sample
 
 __all__ = ["app"]
 
@@ -26,12 +26,15 @@ DeploymentDir = Annotated[Path, typer.Argument(help="Deployment folder (holding 
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the sample deployment in.")],
+    base_port: Annotated[
+        int, typer.Option(help="First loopback port; the sample's 15 instances take the ports after it.", min=1024)
+    ] = BASE_PORT,
 ) -> None:
     """Write a complete sample deployment (yakuba.toml + state folder with its PKI) into DIRECTORY."""
     from yakuba.pki import init_pki
 
     console = Console()
-    dep = write_sample(directory)
+    dep = write_sample(directory, base_port=base_port)
     summary = init_pki(dep)
     console.print(f"[green]deployment written[/green] {directory / 'yakuba.toml'}")
     console.print(f"PKI: {summary}")

@@ -58,16 +58,19 @@ def find_instance(dep: Deployment, instance: str) -> RoleInstance:
     raise ConfigError(f"no instance {instance!r} in this deployment (there are: {known})")
 
 
-def health_caller(dep: Deployment, instance: str) -> tuple[str, str, Role] | None:
+def health_caller(dep: Deployment, instance: str) -> tuple[str, str, Role]:
     """A client allowed to ask INSTANCE for its health: (caller instance, segment id, server role).
 
-    None for a kiosk: its local page is served on loopback without client certificates.
+    A kiosk is a client on its store network, but it also answers its own HQ's health checks there.
     """
     for segment in segments(dep):
         for member in segment.servers:
             if member.instance == instance and segment.clients:
                 return segment.clients[0].instance, segment.id, member.role
-    return None
+    for chain, kiosk in dep.kiosks():
+        if kiosk.instance == instance:
+            return chain.hq.instance, f"store:{chain.id}", Role.KIOSK
+    raise ConfigError(f"nobody on the network may ask {instance!r} for its health")
 
 
 def create_role_app(dep: Deployment, target: RoleInstance, *, clock: Clock | None) -> Any:

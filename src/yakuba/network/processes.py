@@ -12,9 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-import uvicorn
-
 from yakuba.clock import SystemClock
 from yakuba.config import Deployment, Role
 from yakuba.errors import ConfigError
@@ -47,14 +44,6 @@ async def _serve(dep: Deployment, target: RoleInstance) -> None:
         loop.add_signal_handler(sig, stop.set)
     app = create_role_app(dep, target, clock=SystemClock())
     cfg = target.config
-    if target.role is Role.KIOSK:
-        # The kiosk's own page is for the screen in front of it: loopback HTTP, no neighbour calls in.
-        server = uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning"))
-        task = asyncio.create_task(server.serve())
-        await stop.wait()
-        server.should_exit = True
-        await task
-        return
     segment = role_module(target.role).listen_segment(dep, cfg.instance)
     identity = load_service_identity(dep, instance=cfg.instance, segment_id=segment)
     async with Server(app=app, identity=identity, host=cfg.host, port=cfg.port):
@@ -65,15 +54,7 @@ async def check_health(dep: Deployment, instance: str) -> dict[str, str]:
     """Ask INSTANCE for GET /v1/health as a client of its segment would; raise on any failure."""
     target = find_instance(dep, instance)
     cfg = target.config
-    caller = health_caller(dep, instance)
-    if caller is None:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
-            session.get(f"http://{cfg.host}:{cfg.port}/v1/health") as response,
-        ):
-            response.raise_for_status()
-            return dict(await response.json())
-    caller_instance, segment, role = caller
+    caller_instance, segment, role = health_caller(dep, instance)
     identity = load_service_identity(dep, instance=caller_instance, segment_id=segment)
     async with (
         client_session(identity, expected_role=role, connect_timeout=1, total_timeout=2) as session,

@@ -1,0 +1,77 @@
+"""`yakuba up` starts every role as its own process, waits until all are healthy, and Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from yakuba.config import SAMPLE_PORTS
+from yakuba.network.ports import free_port_block
+
+UP_TIMEOUT_S = 120
+"""How long the test waits for every role to come up (each process imports and loads its keys)."""
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
+    base = free_port_block(SAMPLE_PORTS)
+    folder = tmp_path / "dep"
+    made = subprocess.run(
+        [sys.executable, "-m", "yakuba", "init", str(folder), "--base-port", str(base)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    up = subprocess.Popen(
+        [sys.executable, "-m", "yakuba", "up", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + UP_TIMEOUT_S
+        assert up.stdout is not None
+        while time.monotonic() < deadline:
+            line = up.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C stops every role" in line:
+                break
+        output = "".join(lines)
+        assert "every role is up" in output, output
+        for instance in ("center-1", "jpki-1", "midori-hq", "nishitokyo-issuer-juki", "kodaira-forwarder"):
+            assert instance in output
+        children = _children_of(up.pid)
+        assert len(children) == SAMPLE_PORTS
+        up.send_signal(signal.SIGINT)
+        rest, _ = up.communicate(timeout=60)
+        assert up.returncode == 0, rest
+        assert "all roles stopped" in rest
+        for child in children:
+            assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
