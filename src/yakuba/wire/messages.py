@@ -14,6 +14,11 @@ The flow (architecture.md, "Request flow"):
 Every hop sends ``Idempotency-Key: <transaction_id>`` (``yakuba.wire.IDEMPOTENCY_KEY_HEADER``): a role that
 sees a transaction id again answers what it answered the first time and never issues twice.
 
+4. ``POST /v1/history``     kiosk -> HQ -> center -> forwarder -> every issuer of the city. A resident's own
+   issuance history: a ``HistoryRequest`` signed by the card exactly as an issuance is, checked by the center
+   (challenge, card, CRL) and again by each issuer, which answers its part SEALED to the kiosk's transaction
+   key under ``SealingBinding(..., purpose=HISTORY_PURPOSE)``; the forwarder returns one envelope per issuer.
+
 Nothing personal is in any of these messages outside the sealed envelope: the request names a city, a kind,
 options and member *positions*, never a name; the card certificate carries only a serial.
 """
@@ -24,30 +29,42 @@ import base64
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
 __all__ = [
+    "HISTORY_PURPOSE",
     "MAX_COPIES",
+    "MAX_HISTORY_ENVELOPES",
+    "MAX_HISTORY_RECORDS",
     "PATH_CHALLENGES",
     "PATH_COMPLETIONS",
+    "PATH_HISTORY",
     "PATH_ISSUANCES",
     "Basis",
     "ChallengeAnswer",
     "ChallengeAsk",
     "CompletionAnswer",
     "CompletionReport",
+    "HistoryAnswer",
+    "HistoryDocument",
+    "HistoryOutcome",
+    "HistoryRecord",
+    "HistoryRequest",
+    "HistorySubmission",
     "IssuanceAnswer",
     "IssuanceRequest",
     "IssuanceSubmission",
     "Outcome",
     "RoutedSubmission",
     "TaggedCompletion",
+    "TaggedHistorySubmission",
     "TaggedSubmission",
 ]
 
 PATH_CHALLENGES = "/v1/challenges"
 PATH_ISSUANCES = "/v1/issuances"
 PATH_COMPLETIONS = "/v1/completions"
+PATH_HISTORY = "/v1/history"
 
 MAX_COPIES = 10
 """Copies of one certificate per transaction; the real kiosks cap a transaction at about ten."""
@@ -200,3 +217,104 @@ class CompletionAnswer(_Message):
 
     transaction_id: TransactionId
     closed: bool
+
+
+# -- the resident's own history (issue 6, part 6) ----------------------------------------------------------
+
+HISTORY_PURPOSE = "history"
+"""The purpose bound into a history envelope's seal: a certificate envelope never opens as a history, nor
+the reverse."""
+
+MAX_HISTORY_ENVELOPES = 8
+"""Envelopes in one history answer: one per issuer of the city (a city runs one per back-office system,
+two today); more means a relay added something."""
+
+MAX_HISTORY_RECORDS = 1000
+"""Records in one issuer's history: yakuba.audit's MAX_HISTORY_ENTRIES (decades of certificates)."""
+
+
+class HistoryRequest(_Message):
+    """A resident's request for their own issuance history, exactly as the card signed it.
+
+    ``purpose`` is in the signed form so that a signature over a history request can never be taken for a
+    signature over an issuance request, nor the reverse (domain separation; the two forms differ anyway).
+    """
+
+    v: Literal[1] = 1
+    purpose: Literal["history"] = "history"
+    transaction_id: TransactionId
+    kiosk_id: InstanceId
+    city: CityCode
+    transaction_key: B64 = Field(description="the kiosk's one-time X25519 public key, 32 bytes")
+    requested_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+    def signed_form(self) -> dict[str, Any]:
+        """The JSON object whose request_digest the card signs (bytes as base64)."""
+        return self.model_dump(mode="json")
+
+
+class HistorySubmission(_Message):
+    """kiosk -> HQ: the signed history request."""
+
+    request: HistoryRequest
+    challenge: B64
+    card_certificate: B64 = Field(max_length=MAX_CERTIFICATE_BYTES * 2)
+    signature: B64
+
+
+class TaggedHistorySubmission(HistorySubmission):
+    """HQ -> center -> forwarder -> issuer: the history request tagged with the chain (no fee: nothing is sold)."""
+
+    chain_id: InstanceId
+
+
+class HistoryAnswer(_Message):
+    """issuer(s) -> ... -> kiosk: one sealed envelope per issuer of the city; relays pass them back untouched.
+
+    Each envelope opens (kiosk's transaction key, binding purpose HISTORY_PURPOSE) to a ``HistoryDocument``.
+    """
+
+    transaction_id: TransactionId
+    envelopes: list[B64] = Field(min_length=1, max_length=MAX_HISTORY_ENVELOPES)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> HistoryAnswer:
+        if any(len(envelope) > MAX_ENVELOPE_BYTES for envelope in self.envelopes):
+            raise ValueError("a history envelope is too large")
+        return self
+
+
+class HistoryOutcome(enum.StrEnum):
+    """How an issuance about the resident ended, as their history shows it (never why it was refused)."""
+
+    ISSUED = "issued"
+    """Issued and sent to the kiosk; the kiosk has not reported the outcome (yet)."""
+    PRINTED = "printed"
+    JAM_VOIDED = "jam_voided"
+    ABANDONED = "abandoned"
+    REFUSED = "refused"
+    """Refused after the card was verified; the reason is not part of the history."""
+
+
+class HistoryRecord(_Message):
+    """One issuance about the resident: when, what kind, where and how it ended. Never content, never a reason."""
+
+    at: str = Field(description="ISO 8601 time in JST (+09:00)")
+    kind: Kind
+    city: CityCode
+    kiosk_id: InstanceId
+    chain_id: InstanceId
+    store: str = Field(default="", max_length=100, description="the kiosk's location, as configured")
+    outcome: HistoryOutcome
+    copies: int = Field(ge=0, le=MAX_COPIES)
+    """Copies printed when the outcome is printed; copies asked for otherwise."""
+
+
+class HistoryDocument(_Message):
+    """The plaintext of one history envelope: one issuer's records about the card's holder, oldest first."""
+
+    v: Literal[1] = 1
+    transaction_id: TransactionId
+    city: CityCode
+    issuer_id: InstanceId
+    records: list[HistoryRecord] = Field(max_length=MAX_HISTORY_RECORDS)
