@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
+from cryptography import x509
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,10 +14,7 @@ from yakuba.config import Deployment
 from yakuba.database import migrate
 from yakuba.errors import StoreError
 from yakuba.jpki.service import CrlSnapshot, QueryTally, snapshot_of
-from yakuba.pki import load_crl
-
-# The JPKI status service is the serving side of the JPKI stand-in: it reads that CA's own file layout.
-from yakuba.pki._layout import KeyLayout
+from yakuba.pki import CrlWatcher, card_was_issued
 
 __all__ = ["MIGRATIONS", "VERSION_TABLE", "FileCaRecords", "SqlQueryLog", "status_queries_table"]
 
@@ -47,30 +44,21 @@ class FileCaRecords:
 
     def __init__(self, *, dep: Deployment) -> None:
         self._dep = dep
-        self._layout = KeyLayout.of(dep.key_dir)
+        self._crl = CrlWatcher(dep=dep)
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._source: x509.CertificateRevocationList | None = None
         self._snapshot: CrlSnapshot | None = None
 
     def current_crl(self) -> CrlSnapshot:
-        stamp = _stamp(self._layout.jpki_crl)
+        crl = self._crl.current()
         with self._lock:
-            if self._snapshot is None or stamp != self._stamp:
-                # load_crl checks the CA's signature: a file that was tampered with is never served.
-                self._snapshot = snapshot_of(load_crl(self._dep))
-                self._stamp = stamp
+            if self._snapshot is None or crl is not self._source:
+                self._snapshot = snapshot_of(crl)
+                self._source = crl
             return self._snapshot
 
     def was_issued(self, serial: str) -> bool:
-        return self._layout.issued_card(serial).is_file()
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+        return card_was_issued(self._dep, serial)
 
 
 class SqlQueryLog:

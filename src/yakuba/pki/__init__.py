@@ -9,6 +9,7 @@ from yakuba.pki._authority import (
 )
 from yakuba.pki._card_trust import CARD_KEY_BITS, CardTrust
 from yakuba.pki._certs import DOCUMENT_SIGNING_EKU, fingerprint_sha256, spiffe_uri
+from yakuba.pki._crl_watch import CrlWatcher, card_was_issued
 from yakuba.pki._identity import PeerIdentity, ServiceIdentity, load_service_identity, peer_identity_from_der
 from yakuba.pki._inventory import CertificateInfo, CertificateKind, list_certificates
 from yakuba.pki._revocation import CRL_VALIDITY, REVOCATION_REASONS, is_revoked, load_crl, revoke_card
@@ -23,9 +24,11 @@ __all__ = [
     "CardTrust",
     "CertificateInfo",
     "CertificateKind",
+    "CrlWatcher",
     "PeerIdentity",
     "PkiSummary",
     "ServiceIdentity",
+    "card_was_issued",
     "fingerprint_sha256",
     "init_pki",
     "is_revoked",
