@@ -52,10 +52,12 @@ def _register_subcommands() -> None:
         _audit,
         _bench_audit,
         _bench_documents,
+        _bench_recorder,
         _card,
         _demo,
         _kiosk,
         _pki,
+        _recorder,
         _registry,
         _up,
         _verify,
@@ -66,12 +68,14 @@ def _register_subcommands() -> None:
     app.add_typer(_card.app, name="card")
     app.add_typer(_audit.app, name="audit")
     app.add_typer(_kiosk.app, name="kiosk")
+    app.add_typer(_recorder.app, name="recorder")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     app.command(name="up")(_up.up)
     app.command(name="serve")(_up.serve)
     bench_app.command(name="documents")(_bench_documents.bench_documents)
     bench_app.command(name="audit")(_bench_audit.bench_audit)
+    bench_app.command(name="recorder")(_bench_recorder.bench_recorder)
     app.add_typer(bench_app, name="bench")
 
 
