@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from yakuba.config import find_config, load_deployment
+from yakuba.config import Deployment, find_config, load_deployment
 
 __all__ = ["serve", "up"]
 
@@ -37,7 +36,8 @@ def up(directory: DeploymentDir) -> None:
     dep = load_deployment(directory)
     supervisor = Supervisor(dep=dep, config_path=find_config(directory), log_dir=dep.state_dir / "logs")
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous_int = signal.getsignal(signal.SIGINT)
     try:
         supervisor.start()
         with console.status("waiting until every role answers its health check…"):
@@ -49,11 +49,37 @@ def up(directory: DeploymentDir) -> None:
         for instance, role, pid in supervisor.instances:
             table.add_row(instance, role.value, str(pid), addresses[instance])
         console.print(table)
+        # From here Ctrl-C only asks to stop (a KeyboardInterrupt could land anywhere, even mid-start-up of
+        # the sweeper); during start-up it interrupts, and the finally block still stops every child.
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         console.print(f"logs: {dep.state_dir / 'logs'}   (Ctrl-C stops every role)")
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how an operator stops them
-            stop.wait()
+        sweeper = threading.Thread(
+            target=_sweep_recorder, args=(dep, stop, console), name="recorder-sweep", daemon=True
+        )
+        sweeper.start()
+        stop.wait()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stop.set()
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
         with console.status("stopping every role…"):
             supervisor.stop()
         console.print("all roles stopped")
+
+
+def _sweep_recorder(dep: Deployment, stop: threading.Event, console: Console) -> None:
+    """The recorder's retention sweep every SWEEP_INTERVAL_S while the deployment is up (once it is set up)."""
+    from yakuba.errors import YakubaError
+    from yakuba.recorder import DATABASE_URL, run_sweep
+    from yakuba.recorder._scheduled import SWEEP_INTERVAL_S
+
+    database = Path(dep.database_url(DATABASE_URL).removeprefix("sqlite:///"))
+    while True:
+        if database.exists():
+            try:
+                report = run_sweep(dep)
+                console.print(f"recorder sweep: {report}")
+            except YakubaError as exc:  # e.g. the half-store guard: the operator must look, nothing is erased
+                console.print(f"recorder sweep refused [{exc.code}]: {exc.text_en}", markup=False)
+        if stop.wait(SWEEP_INTERVAL_S):
+            return
