@@ -52,9 +52,17 @@ def test_the_sweep_refuses_to_erase_more_than_half_the_store(
 ) -> None:
     ingest_card(recorder, card_dir, vehicle_id="T01", staff_id="rec01")
     clock.advance(dt.timedelta(days=30))
-    with pytest.raises(SweepRefusedError):
+    with pytest.raises(SweepRefusedError) as refused:
         recorder.sweep()
     assert recorder.segment(1).sha256  # still there
+    due = int(refused.value.text_en.split("would erase ")[1].split()[0])
+    with pytest.raises(SweepRefusedError):  # only the section chief may confirm
+        recorder.sweep(confirmed_by="sup01", confirm_count=due)
+    with pytest.raises(SweepRefusedError):  # a wrong count is no confirmation
+        recorder.sweep(confirmed_by="chief01", confirm_count=due - 1)
+    assert recorder.segment(1).sha256
+    report = recorder.sweep(confirmed_by="chief01", confirm_count=due)
+    assert report.erased == due
 
 
 def test_retention_can_be_extended_never_shortened(recorder: Recorder, card_dir: Path) -> None:

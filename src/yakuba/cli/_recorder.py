@@ -89,9 +89,17 @@ def ingest(
 
 
 @app.command("sweep")
-def sweep(deployment: DeploymentOpt = Path(".")) -> None:
-    """Erase footage past its retention (holds re-checked; refuses to erase over half the store)."""
-    report = run_sweep(load_deployment(deployment))
+def sweep(
+    deployment: DeploymentOpt = Path("."),
+    confirmed_by: Annotated[
+        str | None, typer.Option("--confirmed-by", help="Section chief confirming a sweep of over half the store.")
+    ] = None,
+    confirm_count: Annotated[
+        int | None, typer.Option("--confirm-count", help="The exact number of segments the refusal named.")
+    ] = None,
+) -> None:
+    """Erase footage past its retention (holds re-checked; over half the store needs the section chief)."""
+    report = run_sweep(load_deployment(deployment), confirmed_by=confirmed_by, confirm_count=confirm_count)
     console.print(f"examined {report.examined}, erased {report.erased}, kept by holds {report.kept_by_hold}")
 
 

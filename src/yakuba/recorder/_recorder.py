@@ -504,12 +504,14 @@ class Recorder:
 
     # -- retention sweep -------------------------------------------------------------------------------
 
-    def sweep(self) -> SweepReport:
+    def sweep(self, *, confirmed_by: str | None = None, confirm_count: int | None = None) -> SweepReport:
         """Erase every segment that is due and not held.
 
         1. Find segments past erase-at (the week rule or a longer lock) and not under a hold.
-        2. Refuse outright if that is more than half of the store (a wrong clock or policy would otherwise
-           wipe the evidence); the refusal is audited.
+        2. Refuse if that is more than half of the store (a wrong clock or policy would otherwise wipe the
+           evidence); the refusal is audited. A section chief who has looked may let it run by confirming
+           the exact count (CONFIRMED_BY, CONFIRM_COUNT): a recorder that stopped recording would otherwise
+           keep its last week forever. The confirmation is audited; a wrong count is refused.
         3. Per batch, in one transaction: take the retention lock, re-read holds *now* and re-check each
            segment (stops erasing footage a hold was placed on since step 1), delete the rows, write one
            deletion record per segment (hash, times, rule), erase the files; then commit.
@@ -520,7 +522,22 @@ class Recorder:
             total = count_segments(conn)
             holds = fetch_active_holds(conn, now=now)
         erasable = [s for s in due if is_erasable(s.times, holds, now=now)]
-        if erasable and len(erasable) > total * MAX_SWEEP_SHARE:  # step 2
+        over_half = bool(erasable) and len(erasable) > total * MAX_SWEEP_SHARE
+        if over_half and confirmed_by is not None and confirm_count == len(erasable):  # step 2, confirmed
+
+            def confirm(conn: Connection) -> None:
+                if fetch_staff(conn, confirmed_by).role is not StaffRole.SECTION_CHIEF:
+                    raise SweepRefusedError("only the section chief may confirm a sweep of over half the store")
+                self.audit(
+                    conn,
+                    "retention.sweep_confirmed",
+                    staff_id=confirmed_by,
+                    subject=None,
+                    fields={"due": len(erasable), "store_size": total},
+                )
+
+            self._tx(confirm, "confirming a sweep")
+        elif over_half:  # step 2
             self._tx(
                 lambda conn: self.audit(
                     conn,
@@ -531,7 +548,10 @@ class Recorder:
                 ),
                 "logging a refusal",
             )
-            raise SweepRefusedError(f"the sweep would erase {len(erasable)} of {total} segments")
+            raise SweepRefusedError(
+                f"the sweep would erase {len(erasable)} of {total} segments; if that is right, the section chief "
+                f"confirms it with --confirmed-by STAFF --confirm-count {len(erasable)}"
+            )
         erased = 0
         for start in range(0, len(erasable), SWEEP_BATCH):
             batch = erasable[start : start + SWEEP_BATCH]

@@ -26,6 +26,8 @@ def init_recorder(dep: Deployment, *, seed: int = 8, clock: Clock | None = None)
     return recorder
 
 
-def run_sweep(dep: Deployment, *, clock: Clock | None = None) -> SweepReport:
-    """One retention sweep of the deployment's recorder; the function `yakuba up` schedules."""
-    return Recorder.from_deployment(dep, clock=clock).sweep()
+def run_sweep(
+    dep: Deployment, *, clock: Clock | None = None, confirmed_by: str | None = None, confirm_count: int | None = None
+) -> SweepReport:
+    """One retention sweep of the deployment's recorder; the function `yakuba up` schedules (unconfirmed)."""
+    return Recorder.from_deployment(dep, clock=clock).sweep(confirmed_by=confirmed_by, confirm_count=confirm_count)
