@@ -40,6 +40,10 @@ def demo(
 
     console.rule("[bold]6. The whole chain: every certificate kind from a store kiosk[/bold]")
     run_chain(dep, out, console)
+    from yakuba.cli._demo_recorder import run_recorder
+
+    console.rule("[bold]7. Drive-recorder footage from the garbage trucks[/bold]")
+    run_recorder(dep, out, console)
     console.print(Panel.fit(f"Demo finished. Everything it made is under [bold]{out}[/bold].", style="green"))
 
 

@@ -517,11 +517,7 @@ class Recorder:
            deletion record per segment (hash, times, rule), erase the files; then commit.
         """
         now = self.clock.now()
-        with self.engine.connect() as conn:  # step 1
-            due = fetch_segments_due(conn, now=now)
-            total = count_segments(conn)
-            holds = fetch_active_holds(conn, now=now)
-        erasable = [s for s in due if is_erasable(s.times, holds, now=now)]
+        due, erasable, total = self._sweep_candidates(now)  # step 1
         over_half = bool(erasable) and len(erasable) > total * MAX_SWEEP_SHARE
         if over_half and confirmed_by is not None and confirm_count == len(erasable):  # step 2, confirmed
 
@@ -557,6 +553,19 @@ class Recorder:
             batch = erasable[start : start + SWEEP_BATCH]
             erased += self._tx(functools.partial(self._erase_batch, batch=batch, now=now), "sweeping")  # step 3
         return SweepReport(examined=len(due), erased=erased, kept_by_hold=len(due) - len(erasable), store_size=total)
+
+    def sweep_preview(self) -> tuple[int, int]:
+        """(segments the next sweep would erase, segments in the store): what a section chief checks before
+        confirming a sweep of over half the store."""
+        _due, erasable, total = self._sweep_candidates(self.clock.now())
+        return len(erasable), total
+
+    def _sweep_candidates(self, now: dt.datetime) -> tuple[list[SegmentRecord], list[SegmentRecord], int]:
+        with self.engine.connect() as conn:
+            due = fetch_segments_due(conn, now=now)
+            total = count_segments(conn)
+            holds = fetch_active_holds(conn, now=now)
+        return due, [s for s in due if is_erasable(s.times, holds, now=now)], total
 
     def _erase_batch(self, conn: Connection, *, batch: list[SegmentRecord], now: dt.datetime) -> int:
         bump_retention_epoch(conn)
