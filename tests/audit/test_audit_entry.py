@@ -49,6 +49,8 @@ def test_canonical_encoding_is_sorted_compact_utc_and_round_trips() -> None:
         {"birth_date": "1980-01-01"},
         {"my_number": "x"},
         {"ref": "123456789012"},  # looks like an individual number
+        {"ref": "card 123456789012 lost"},
+        {"ref": "abc123456789012"},  # not a whole digest
         {"note": "x" * 201},
         {"Store": "x"},
         {"ratio": 0.5},
@@ -58,6 +60,18 @@ def test_canonical_encoding_is_sorted_compact_utc_and_round_trips() -> None:
 def test_fields_that_would_carry_personal_data_or_free_text_are_refused(fields: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         AuditEntry(event_type="issuance.requested", actor=ACTOR, time=T0, fields=fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a" * 20 + "123456789012" + "b" * 32,  # a SHA-256 with twelve digits in a row
+        "tx-" + "123456789012" + "f" * 20,  # a transaction id (128 random bits)
+    ],
+)
+def test_digests_and_random_ids_may_hold_twelve_digits_by_chance(value: str) -> None:
+    entry = AuditEntry(event_type="footage.erased", actor=ACTOR, time=T0, fields={"sha256": value})
+    assert entry.fields["sha256"] == value
 
 
 def test_subject_must_be_a_keyed_hash_and_time_aware() -> None:
