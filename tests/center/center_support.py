@@ -24,11 +24,13 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -65,6 +67,7 @@ class Seen:
     city: str
     issuances: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     completions: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    histories: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     mode: str = "ok"
     """ok | ineligible | boom | other_transaction | other_fee"""
 
@@ -94,6 +97,13 @@ def forwarder_app(seen: Seen) -> FastAPI:
     async def completions(request: Request, body: TaggedCompletion) -> CompletionAnswer:
         seen.completions.append((dict(request.headers), body.model_dump(mode="json")))
         return CompletionAnswer(transaction_id=body.transaction_id, closed=True)
+
+    @router.post("/history", dependencies=[allow(Role.CENTER)])
+    async def history(request: Request, body: TaggedHistorySubmission) -> HistoryAnswer:
+        seen.histories.append((dict(request.headers), body.model_dump(mode="json")))
+        tx = body.request.transaction_id
+        other = f"tx-{uuid.uuid4().hex}" if seen.mode == "other_transaction" else tx
+        return HistoryAnswer(transaction_id=other, envelopes=[ENVELOPE, ENVELOPE])
 
     return build_app(title=f"stand-in forwarder {seen.city}", routers=[router])
 

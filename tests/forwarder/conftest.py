@@ -16,15 +16,19 @@ from yakuba.clock import JST, FixedClock
 from yakuba.config import Deployment, Role, write_sample
 from yakuba.errors import EligibilityError
 from yakuba.forwarder import create_app, listen_segment
+from yakuba.issuer.errors import CardNotRegisteredError
 from yakuba.pki import init_pki, load_service_identity
 from yakuba.wire import Server, ServiceClient, allow, build_app, client_session
 from yakuba.wire.messages import (
     CompletionAnswer,
+    HistoryAnswer,
+    HistoryRequest,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -62,7 +66,9 @@ class Seen:
 
     issuances: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
     completions: list[str] = dataclasses.field(default_factory=list)
+    histories: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
     answer_for_another: bool = False
+    refuse_history: bool = False
 
 
 def stand_in_issuer(instance: str, seen: Seen) -> FastAPI:
@@ -91,6 +97,18 @@ def stand_in_issuer(instance: str, seen: Seen) -> FastAPI:
         first = body.transaction_id not in seen.completions
         seen.completions.append(body.transaction_id)
         return CompletionAnswer(transaction_id=body.transaction_id, closed=first).model_dump(mode="json")
+
+    @router.post("/v1/history", dependencies=[allow(Role.FORWARDER)])
+    async def history(
+        body: TaggedHistorySubmission, key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> dict[str, Any]:
+        seen.histories.append((body.request.transaction_id, key))
+        if seen.refuse_history:
+            raise CardNotRegisteredError()
+        transaction_id = "tx-" + "f" * 32 if seen.answer_for_another else body.request.transaction_id
+        return HistoryAnswer(transaction_id=transaction_id, envelopes=[b"YKSL\x01" + instance.encode()]).model_dump(
+            mode="json"
+        )
 
     return build_app(title=f"stand-in {instance}", routers=[router])
 
@@ -153,6 +171,24 @@ def submission(*, kind: str, city: str = CITY) -> RoutedSubmission:
         chain_id="midori",
     )
     return RoutedSubmission(**tagged.model_dump(), fee_yen=200)
+
+
+def history_submission(*, city: str = CITY) -> TaggedHistorySubmission:
+    """A tagged history request; its card fields are opaque bytes here (only the issuers verify them)."""
+    request = HistoryRequest(
+        transaction_id=f"tx-{secrets.token_hex(16)}",
+        kiosk_id="midori-tanashi-1",
+        city=city,
+        transaction_key=secrets.token_bytes(32),
+        requested_at=NOW.isoformat(),
+    )
+    return TaggedHistorySubmission(
+        request=request,
+        challenge=secrets.token_bytes(32),
+        card_certificate=secrets.token_bytes(600),
+        signature=secrets.token_bytes(256),
+        chain_id="midori",
+    )
 
 
 def completion_of(sub: RoutedSubmission, outcome: Outcome = Outcome.PRINTED) -> TaggedCompletion:

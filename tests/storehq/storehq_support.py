@@ -25,10 +25,14 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    HistoryAnswer,
+    HistoryRequest,
+    HistorySubmission,
     IssuanceAnswer,
     IssuanceRequest,
     IssuanceSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -71,6 +75,19 @@ def submission(
     )
 
 
+def history_submission(*, kiosk_id: str = KIOSK, transaction_id: str | None = None) -> HistorySubmission:
+    request = HistoryRequest(
+        transaction_id=transaction_id or new_transaction_id(),
+        kiosk_id=kiosk_id,
+        city=CITY,
+        transaction_key=secrets.token_bytes(32),
+        requested_at="2025-11-26T01:30:00+00:00",
+    )
+    return HistorySubmission(
+        request=request, challenge=secrets.token_bytes(32), card_certificate=CARD_CERTIFICATE, signature=SIGNATURE
+    )
+
+
 def envelope_for(transaction_id: str) -> bytes:
     """A fake sealed envelope: the HQ never opens one, it only passes it on."""
     return b"YKSL\x01" + transaction_id.encode() + secrets.token_bytes(48)
@@ -84,6 +101,7 @@ class StandInCenter:
     submissions: list[tuple[TaggedSubmission, str | None]] = field(default_factory=list)
     completions: list[tuple[TaggedCompletion, str | None]] = field(default_factory=list)
     answers: dict[str, IssuanceAnswer] = field(default_factory=dict)
+    histories: list[tuple[TaggedHistorySubmission, str | None]] = field(default_factory=list)
     answer_for_other_transaction: bool = False
     refuse_with: YakubaError | None = None
 
@@ -119,6 +137,15 @@ def center_app(center: StandInCenter) -> FastAPI:
         first = all(seen.transaction_id != body.transaction_id for seen, _ in center.completions)
         center.completions.append((body, idempotency_key))
         return CompletionAnswer(transaction_id=body.transaction_id, closed=first)
+
+    @router.post("/v1/history", dependencies=[allow(Role.STOREHQ)])
+    async def history(body: TaggedHistorySubmission, idempotency_key: KeyHeader = None) -> HistoryAnswer:
+        center.histories.append((body, idempotency_key))
+        if center.refuse_with is not None:
+            raise center.refuse_with
+        tx = body.request.transaction_id
+        answered = new_transaction_id() if center.answer_for_other_transaction else tx
+        return HistoryAnswer(transaction_id=answered, envelopes=[envelope_for(tx), envelope_for(tx)])
 
     return build_app(title="stand-in center", routers=[router])
 

@@ -16,12 +16,15 @@ from yakuba.wire import IDEMPOTENCY_KEY_HEADER, allow
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -62,6 +65,11 @@ def build_router(service: Callable[[], CenterService], *, instance: str) -> APIR
     async def completions(peer: StoreHq, body: TaggedCompletion, key: IdempotencyKey = None) -> CompletionAnswer:
         _check_key(key, body.transaction_id)
         return await service().complete(caller=peer.instance, completion=body)
+
+    @router.post(PATH_HISTORY)
+    async def history(peer: StoreHq, body: TaggedHistorySubmission, key: IdempotencyKey = None) -> HistoryAnswer:
+        _check_key(key, body.request.transaction_id)
+        return await service().history(caller=peer.instance, submission=body)
 
     return router
 

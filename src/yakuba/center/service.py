@@ -28,10 +28,12 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     Outcome,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -158,6 +160,8 @@ class Forwarders(Protocol):
     async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer: ...
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer: ...
+
+    async def history(self, city: str, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
 
 
 class SettlementStore(Protocol):
@@ -412,6 +416,50 @@ class CenterService:
         suspension = await self._blocking(self._store.find_suspension, city)
         if suspension is not None:
             raise CitySuspendedError()
+
+    # -- residents' own history --------------------------------------------------------------------------
+
+    async def history(self, *, caller: str, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        """Check a signed history request and route it to the city's forwarder; the sealed answer comes back.
+
+        a. The calling HQ is the chain it names and serves the kiosk (as for an issuance).
+        b. Consume the kiosk's challenge: single use, unexpired, this kiosk (replay of a captured request).
+        c. The card chains to the JPKI, is in date, is not on the current CRL, and signed challenge +
+           request digest + kiosk (a lost or revoked card reading its holder's history; a relay altering
+           the request).
+        d. Route to the city the request names (CityNotParticipatingError for another); no settlement line
+           and no fee: nothing is issued or sold. The city's issuers verify the card again and seal.
+        e. The answer names this transaction (a crossed answer never reaches the wrong kiosk).
+        """
+        request = submission.request
+        try:
+            self._check_kiosk(caller, kiosk_id=request.kiosk_id, chain_id=submission.chain_id)  # a
+            await self._blocking(self._challenges.consume, submission.challenge, request.kiosk_id)  # b
+            trust = await self._trust.trust()
+            verify_card_authentication(  # c
+                trust=trust,
+                certificate_der=submission.card_certificate,
+                signature=submission.signature,
+                challenge=submission.challenge,
+                request_digest=request_digest(request.signed_form()),
+                kiosk_id=request.kiosk_id,
+                now=self._clock.now(),
+            )
+            answer = await self._forwarders.history(request.city, submission)  # d
+        except YakubaError as exc:
+            _log.info("history %s refused: %s", request.transaction_id, exc.code)
+            raise
+        if answer.transaction_id != request.transaction_id:  # e
+            _log.error("integrity: city %s answered history %s for another", request.city, request.transaction_id)
+            raise UpstreamError("the city's answer does not match the request")
+        _log.info(
+            "history %s answered: city=%s chain=%s envelopes=%d",
+            request.transaction_id,
+            request.city,
+            submission.chain_id,
+            len(answer.envelopes),
+        )
+        return answer
 
     # -- completion ------------------------------------------------------------------------------------
 

@@ -14,11 +14,14 @@ from yakuba.errors import UpstreamError
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
 )
 
 __all__ = ["LgwanForwarders"]
@@ -57,6 +60,13 @@ class LgwanForwarders:
         body = completion.model_dump(mode="json")
         document = await self._client(city).post_json(PATH_COMPLETIONS, body, idempotency_key=completion.transaction_id)
         return _validate(CompletionAnswer, document)
+
+    async def history(self, city: str, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        body = submission.model_dump(mode="json")
+        document = await self._client(city).post_json(
+            PATH_HISTORY, body, idempotency_key=submission.request.transaction_id
+        )
+        return _validate(HistoryAnswer, document)
 
     def _client(self, city: str) -> ServiceClient:
         client = self._clients.get(city)

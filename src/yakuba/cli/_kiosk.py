@@ -1,4 +1,4 @@
-"""`yakuba kiosk issue`: one resident's transaction at a kiosk, from the card to the printed copies."""
+"""`yakuba kiosk issue` and `history`: a resident at a kiosk, issuing a certificate or reading their own history."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from rich.console import Console
 
 from yakuba.errors import ValidationError, YakubaError
 
-__all__ = ["app", "parse_option"]
+__all__ = ["OUTCOME_LABELS", "app", "parse_option"]
+
+OUTCOME_LABELS = {
+    "issued": "交付済 (issued)",
+    "printed": "印刷済 (printed)",
+    "jam_voided": "紙詰まり・無効 (jam, voided)",
+    "abandoned": "中止 (abandoned)",
+    "refused": "交付不可 (refused)",
+}
+"""How each history outcome reads on the screen, in Japanese and English; never with a reason."""
 
 EXIT_REFUSED = 2
 """Exit code of a refusal or an error the user can act on, as for every yakuba command."""
@@ -160,3 +169,52 @@ async def _issue(
             console.print(f"証明書をお取りください / taken: {len(taken)} copy(ies) into {take_to}")
         elif receipt.printed:
             console.print("証明書をお取りください / the copies wait in the spool until taken")
+
+
+@app.command()
+def history(
+    directory: Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")],
+    kiosk: Annotated[str, typer.Option("--kiosk", help="The kiosk instance the resident stands at.")],
+    card: Annotated[Path, typer.Option("--card", help="The resident's virtual My Number card (*.card).")],
+    city: Annotated[str | None, typer.Option("--city", help="City code (default: the card's city).")] = None,
+) -> None:
+    """私の交付履歴: the certificates issued about the card's holder in the city, where and when (no content).
+
+    The PIN is read from a hidden prompt, or from the first line of stdin when it is not a terminal. A refusal is
+    one line with its code and the Japanese and English messages, exit code 2.
+    """
+    console = Console(highlight=False)
+    try:
+        asyncio.run(_history(console, directory=directory, kiosk=kiosk, card=card, city=city))
+    except YakubaError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"refused [{exc.code}]: {exc.text_ja} / {exc.text_en}", markup=False
+        )
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+async def _history(console: Console, *, directory: Path, kiosk: str, card: Path, city: str | None) -> None:
+    from rich.table import Table
+
+    from yakuba.config import load_deployment
+    from yakuba.kiosk.service import run_history
+    from yakuba.kiosk.terminal import open_kiosk
+    from yakuba.pki.card import VirtualCardReader
+
+    dep = load_deployment(directory)
+    reader = VirtualCardReader.open(dep, path=card)
+    async with open_kiosk(dep, instance=kiosk) as terminal:
+        lines = await run_history(terminal, reader=reader, city=city or reader.city_code, pin=_read_pin())
+    table = Table(title="交付履歴 / issuance history")
+    for header in ("日時 / time (JST)", "証明書 / certificate", "店舗 / store", "結果 / outcome"):
+        table.add_column(header)
+    for line in lines:
+        table.add_row(
+            line.at.strftime("%Y-%m-%d %H:%M"),
+            f"{line.kind_ja} ({line.kind})",
+            f"{line.store or line.kiosk_id} ({line.kiosk_id})",
+            OUTCOME_LABELS.get(line.outcome.value, line.outcome.value)
+            + (f" x{line.copies}" if line.outcome.value == "printed" else ""),
+        )
+    console.print(table)
+    console.print(f"{len(lines)} 件 / {len(lines)} record(s)")

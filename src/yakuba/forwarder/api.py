@@ -1,4 +1,4 @@
-"""The forwarder's routes: issuances and completions from the center, health."""
+"""The forwarder's routes: issuances, completions and residents' histories from the center, health."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from yakuba.errors import ConfigError, ValidationError
 from yakuba.forwarder.service import ForwarderService
 from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
-from yakuba.wire.messages import PATH_COMPLETIONS, PATH_ISSUANCES, RoutedSubmission, TaggedCompletion
+from yakuba.wire.messages import (
+    PATH_COMPLETIONS,
+    PATH_HISTORY,
+    PATH_ISSUANCES,
+    RoutedSubmission,
+    TaggedCompletion,
+    TaggedHistorySubmission,
+)
 
 __all__ = ["PATH_HEALTH", "build_router"]
 
@@ -57,6 +64,13 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.transaction_id)
         return (await service.forward_completion(body)).model_dump(mode="json")
+
+    @router.post(PATH_HISTORY)
+    async def history(
+        body: TaggedHistorySubmission, _peer: Caller, service: Service, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.request.transaction_id)
+        return (await service.forward_history(body)).model_dump(mode="json")
 
     @router.get(PATH_HEALTH)
     async def health(request: Request, _peer: Caller, service: Service) -> dict[str, str]:

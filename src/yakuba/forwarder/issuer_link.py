@@ -10,16 +10,19 @@ from yakuba.errors import UpstreamError
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
 )
 
 __all__ = ["ServiceIssuerLink"]
 
-_Answer = TypeVar("_Answer", IssuanceAnswer, CompletionAnswer)
+_Answer = TypeVar("_Answer", IssuanceAnswer, CompletionAnswer, HistoryAnswer)
 
 
 class ServiceIssuerLink:
@@ -43,6 +46,12 @@ class ServiceIssuerLink:
             PATH_COMPLETIONS, completion.model_dump(mode="json"), idempotency_key=completion.transaction_id
         )
         return _parse(CompletionAnswer, body)
+
+    async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        body = await self._client.post_json(
+            PATH_HISTORY, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        )
+        return _parse(HistoryAnswer, body)
 
 
 def _parse(model: type[_Answer], body: dict[str, object]) -> _Answer:

@@ -13,14 +13,27 @@ from yakuba.clock import JST, Clock
 from yakuba.errors import UpstreamError, YakubaError
 from yakuba.forwarder.errors import KindNotOfferedError, WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
-from yakuba.wire.messages import CompletionAnswer, IssuanceAnswer, RoutedSubmission, TaggedCompletion
+from yakuba.wire.messages import (
+    CompletionAnswer,
+    HistoryAnswer,
+    IssuanceAnswer,
+    RoutedSubmission,
+    TaggedCompletion,
+    TaggedHistorySubmission,
+)
 
-__all__ = ["OUTCOME_ISSUED", "Counters", "ForwarderService", "IssuerLink"]
+__all__ = ["HISTORY_KIND", "OUTCOME_ANSWERED", "OUTCOME_ISSUED", "Counters", "ForwarderService", "IssuerLink"]
 
 _log = logging.getLogger("yakuba.forwarder")
 
 OUTCOME_ISSUED = "issued"
 """The outcome counted for an issuance the issuer answered; refusals count under their error code."""
+
+OUTCOME_ANSWERED = "answered"
+"""The outcome counted for a history request every issuer answered."""
+
+HISTORY_KIND = "history"
+"""The counter kind of residents' history requests (not a certificate kind: nothing is issued or charged)."""
 
 
 class IssuerLink(Protocol):
@@ -28,6 +41,7 @@ class IssuerLink(Protocol):
 
     async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer: ...
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer: ...
+    async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
 
 
 class Counters(Protocol):
@@ -120,6 +134,44 @@ class ForwarderService:
             await self._count(completion.kind, completion.outcome.value)
         _log.info("tx=%s kind=%s completion=%s", completion.transaction_id, completion.kind, completion.outcome.value)
         return answer
+
+    async def forward_history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        """Ask EVERY issuer of the city for its part of the resident's history and return all the envelopes.
+
+        1. The request is for this city (a misrouted request is refused, never passed on).
+        2. Send it unchanged to each issuer at once: each verifies the card itself and seals its part to the
+           kiosk's key, so the forwarder reads nothing.
+        3. Every issuer must answer, for this very transaction, with one envelope: a missing part would show
+           the resident a history without some of their certificates, so any failure fails the whole request
+           (the first error, as the issuer gave it); a crossed answer is an integrity alert.
+        4. Count the request (kind `history`), never who asked.
+        """
+        request = submission.request
+        try:
+            if request.city != self._city:  # 1
+                _log.warning("refused history tx=%s: for city %s", request.transaction_id, request.city)
+                raise WrongCityError(f"this forwarder serves city {self._city}, not {request.city}")
+            if not self._links:
+                raise KindNotOfferedError(f"city {self._city} has no issuer")
+            results = await asyncio.gather(  # 2
+                *(link.history(submission) for link in self._links.values()), return_exceptions=True
+            )
+            envelopes: list[bytes] = []
+            for result in results:  # 3
+                if isinstance(result, BaseException):
+                    if isinstance(result, YakubaError):
+                        raise result
+                    raise UpstreamError(f"an issuer failed ({type(result).__name__})") from result
+                if result.transaction_id != request.transaction_id or len(result.envelopes) != 1:
+                    _log.error("integrity: history answer for another transaction on tx=%s", request.transaction_id)
+                    raise UpstreamError("an issuer answered for another transaction")
+                envelopes += result.envelopes
+        except YakubaError as exc:
+            await self._count(HISTORY_KIND, exc.code)  # 4
+            raise
+        await self._count(HISTORY_KIND, OUTCOME_ANSWERED)
+        _log.info("history tx=%s issuers=%d", request.transaction_id, len(envelopes))
+        return HistoryAnswer(transaction_id=request.transaction_id, envelopes=envelopes)
 
     async def _count(self, kind: str, outcome: str) -> None:
         day = self._clock.now().astimezone(JST).date()

@@ -1,4 +1,4 @@
-"""The issuer's routes: issuances and completions from the city's forwarder, document status, health."""
+"""The issuer's routes: issuances, completions and residents' histories from the city's forwarder, status, health."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
 from yakuba.wire.messages import (
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
 )
 
 __all__ = ["PATH_DOCUMENTS", "PATH_HEALTH", "build_router"]
@@ -76,6 +79,17 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.transaction_id)
         answer: CompletionAnswer = service.complete(body)
+        return answer.model_dump(mode="json")
+
+    @router.post(PATH_HISTORY)
+    def history(
+        body: TaggedHistorySubmission,
+        _peer: Caller,
+        service: Service,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.request.transaction_id)
+        answer: HistoryAnswer = service.history(body)
         return answer.model_dump(mode="json")
 
     @router.get(PATH_DOCUMENTS)

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from yakuba.audit import Actor, DeploymentLog, IntegratorThread, load_subject_secret, open_deployment_log
 from yakuba.clock import Clock, SystemClock
-from yakuba.config import CityConfig, Deployment, IssuerConfig
+from yakuba.config import CityConfig, Deployment, IssuerConfig, Role
 from yakuba.documents import DocumentSigner, RenderEngine
 from yakuba.errors import ConfigError
 from yakuba.issuer.api import build_router
+from yakuba.issuer.audit_trail import IssuerAudit
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.ports import DocumentPress
 from yakuba.issuer.service import IssuerService
@@ -21,7 +23,7 @@ from yakuba.issuer.trust import ReloadingCardTrust
 from yakuba.registry import RegistryDatabase
 from yakuba.wire import build_app
 
-__all__ = ["IssuerParts", "build_service", "create_app", "find_issuer", "listen_segment"]
+__all__ = ["IssuerParts", "build_service", "create_app", "find_issuer", "listen_segment", "open_audit"]
 
 
 def find_issuer(dep: Deployment, instance: str) -> tuple[CityConfig, IssuerConfig]:
@@ -52,9 +54,27 @@ class IssuerParts:
         self.registry.dispose()
 
 
-def build_service(dep: Deployment, *, instance: str, clock: Clock | None = None) -> IssuerParts:
+def open_audit(dep: Deployment, *, instance: str) -> tuple[DeploymentLog, IssuerAudit]:
+    """The issuer's audit log (created with its keys on first start), in the issuer's own database so an
+    issuance change and its entry commit in one transaction, and the trail that writes and reads it."""
+    opened = open_deployment_log(dep, instance, create=True, with_signer=True)
+    try:
+        audit = IssuerAudit(
+            log=opened.log,
+            subject_secret=load_subject_secret(key_dir=dep.key_dir, log_name=instance),
+            actor=Actor(role=Role.ISSUER.value, instance=instance),
+            stores={kiosk.instance: kiosk.location for _chain, kiosk in dep.kiosks()},
+        )
+    except BaseException:
+        opened.log.engine.dispose()
+        raise
+    return opened, audit
+
+
+def build_service(dep: Deployment, *, instance: str, audit: IssuerAudit, clock: Clock | None = None) -> IssuerParts:
     """Everything the issuer needs, loaded once per process: the log (migrated), the city's registry, one
-    RenderEngine and one DocumentSigner, the card trust and the city's log key."""
+    RenderEngine and one DocumentSigner, the card trust and the city's log key; AUDIT is its audit trail
+    (`open_audit`, or a stand-in in tests)."""
     city, issuer = find_issuer(dep, instance)
     log = IssuanceLogStore.from_url(dep.database_url(issuer.database))
     try:
@@ -70,6 +90,7 @@ def build_service(dep: Deployment, *, instance: str, clock: Clock | None = None)
                 engine=RenderEngine.create(), signer=DocumentSigner.from_key_dir(dep.key_dir, city.code)
             ),
             hasher=PersonHasher.from_key_dir(dep.key_dir, city.code),
+            audit=audit,
             clock=clock or SystemClock(),
         )
     except BaseException:
@@ -84,12 +105,21 @@ def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        parts = await asyncio.to_thread(build_service, dep, instance=instance, clock=clock)
-        app.state.service = parts.service
+        opened, audit = await asyncio.to_thread(open_audit, dep, instance=instance)
+        integrator: IntegratorThread | None = None
+        parts: IssuerParts | None = None
         try:
+            parts = await asyncio.to_thread(build_service, dep, instance=instance, audit=audit, clock=clock)
+            # Signed checkpoints every second for as long as the issuer runs; stopping flushes what is pending.
+            integrator = opened.integrator().start()
+            app.state.service = parts.service
             yield
         finally:
             app.state.service = None
-            parts.close()
+            if integrator is not None:
+                await asyncio.to_thread(integrator.stop)
+            if parts is not None:
+                parts.close()
+            opened.log.engine.dispose()
 
     return build_app(title=f"yakuba issuer {instance}", routers=[build_router()], lifespan=lifespan)

@@ -10,6 +10,7 @@ from typing import Any
 
 from yakuba.documents import DocumentKind
 from yakuba.errors import EligibilityError, ValidationError, VerificationError, YakubaError
+from yakuba.issuer.audit_trail import SubjectRef
 from yakuba.issuer.errors import CardNotRegisteredError, KindNotServedError
 from yakuba.registry import Person, ResidentStatus
 
@@ -91,6 +92,8 @@ class Refusal(Exception):
     def __init__(self, reason: Reason) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        self.subject: SubjectRef | None = None
+        """Whom the refused request was about, once the card was mapped to a person (for the audit log)."""
 
     def error(self) -> YakubaError:
         return error_for(self.reason)

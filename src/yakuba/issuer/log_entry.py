@@ -63,6 +63,8 @@ class NewEntry:
     fee_yen: int
     person_hash: str | None
     created_at: dt.datetime
+    subject_hash: str | None = None
+    """The audit log's subject of the person (yakuba.issuer.audit_trail), so the completion's entry names them too."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +93,7 @@ class LogEntry:
     copies_printed: int | None
     copies_voided: int | None
     completed_at: dt.datetime | None
+    subject_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

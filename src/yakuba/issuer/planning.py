@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from yakuba.documents import DocumentContent, DocumentKind
 from yakuba.issuer import content
+from yakuba.issuer.audit_trail import SubjectRef
 from yakuba.issuer.eligibility import (
     KOSEKI_KINDS,
     MIN_AGE,
@@ -21,7 +23,7 @@ from yakuba.issuer.eligibility import (
     parse_options,
     pick_positions,
 )
-from yakuba.issuer.errors import KindNotServedError
+from yakuba.issuer.errors import CardNotRegisteredError, KindNotServedError
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.ports import RegistryReads, RegistrySource
 from yakuba.registry import (
@@ -45,6 +47,8 @@ class Prepared:
 
     person_hash: str
     content: DocumentContent
+    subject: SubjectRef
+    """Whom the certificate is about, for the audit log."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +60,19 @@ class Applicant:
     member: KosekiMember | None
     register_id: int | None
     person_hash: str
+    subject: SubjectRef
+
+
+@contextmanager
+def _about(subject: SubjectRef) -> Iterator[None]:
+    """A refusal raised inside names SUBJECT (unless it already names someone): the audit entry of the
+    refusal then goes into that person's own history."""
+    try:
+        yield
+    except Refusal as refusal:
+        if refusal.subject is None:
+            refusal.subject = subject
+        raise
 
 
 class CertificatePlanner:
@@ -82,12 +99,51 @@ class CertificatePlanner:
                 applicant = self._honseki_applicant(tx, card_serial=card_serial, today=today)
             else:
                 applicant = self._resident_applicant(tx, card_serial=card_serial, fingerprint=fingerprint, today=today)
-            if kind in KOSEKI_KINDS:
-                document = self._register_content(tx, kind=kind, applicant=applicant, options=options)
-            else:
-                assert applicant.person is not None
-                document = self._residence_content(tx, kind=kind, person=applicant.person, options=options, today=today)
-        return Prepared(person_hash=applicant.person_hash, content=document)
+            with _about(applicant.subject):
+                if kind in KOSEKI_KINDS:
+                    document = self._register_content(tx, kind=kind, applicant=applicant, options=options)
+                else:
+                    assert applicant.person is not None
+                    document = self._residence_content(
+                        tx, kind=kind, person=applicant.person, options=options, today=today
+                    )
+        return Prepared(person_hash=applicant.person_hash, content=document, subject=applicant.subject)
+
+    def card_subjects(self, *, card_serial: str, fingerprint: str) -> tuple[SubjectRef, ...]:
+        """Whom a verified card stands for in this city, for the resident's own history.
+
+        1. 住所地: the card's active binding, with the fingerprint the registry holds (same serial, another
+           certificate: refused, as for an issuance), and the person it names.
+        2. 本籍地: the card's active 利用登録 and the register member it names (the same resident, when they
+           live here).
+        3. Neither: CardNotRegisteredError. Eligibility rules are not applied: reading one's own history is
+           not an issuance, and a resident under a support measure may read theirs.
+        """
+        found: list[SubjectRef] = []
+        with self._registry.read() as tx:
+            binding = tx.fetch_card(card_serial)  # 1
+            if binding is not None and binding.status is CardStatus.ACTIVE:
+                if not hmac.compare_digest(binding.fingerprint, fingerprint):
+                    _log.error("integrity: card binding fingerprint mismatch; history refused for this card")
+                    raise Refusal(Reason.CARD_BINDING_MISMATCH).error()
+                with suppress(PersonNotFoundError):
+                    found.append(SubjectRef.resident(tx.fetch_person_by_card_serial(card_serial).id))
+            use = tx.fetch_honseki_use(card_serial)  # 2
+            if use is not None and use.status is CardStatus.ACTIVE:
+                register_id = tx.fetch_register_id_of_member(use.koseki_member_id)
+                member = None
+                if register_id is not None:
+                    register = tx.fetch_register(register_id)
+                    member = next((m for m in register.members if m.id == use.koseki_member_id), None)
+                if member is not None:
+                    found.append(
+                        SubjectRef.resident(member.person_id)
+                        if member.person_id is not None
+                        else SubjectRef.register_member(member.id)
+                    )
+        if not found:  # 3
+            raise CardNotRegisteredError()
+        return tuple(dict.fromkeys(found))
 
     def _resident_applicant(
         self, tx: RegistryReads, *, card_serial: str, fingerprint: str, today: dt.date
@@ -104,13 +160,16 @@ class CertificatePlanner:
             person = tx.fetch_person_by_card_serial(card_serial)
         except PersonNotFoundError:
             raise Refusal(Reason.CARD_NOT_REGISTERED) from None
-        check_resident(person, today=today)
+        subject = SubjectRef.resident(person.id)
+        with _about(subject):
+            check_resident(person, today=today)
         return Applicant(
             name=person.name.full,
             person=person,
             member=None,
             register_id=person.koseki_register_id,
             person_hash=self._hasher.person(person.id),
+            subject=subject,
         )
 
     def _honseki_applicant(self, tx: RegistryReads, *, card_serial: str, today: dt.date) -> Applicant:
@@ -126,18 +185,28 @@ class CertificatePlanner:
         if member is None or member.removed_on is not None:
             raise Refusal(Reason.NOT_IN_REGISTER)
         if member.person_id is not None:
+            subject = SubjectRef.resident(member.person_id)
             person = tx.fetch_person(member.person_id)
-            check_resident(person, today=today)
+            with _about(subject):
+                check_resident(person, today=today)
             person_hash = self._hasher.person(person.id)
         else:
+            subject = SubjectRef.register_member(member.id)
             born = member.birth_date
             age = today.year - born.year - int((today.month, today.day) < (born.month, born.day))
             if age < MIN_AGE:
-                raise Refusal(Reason.UNDER_AGE)
+                refusal = Refusal(Reason.UNDER_AGE)
+                refusal.subject = subject
+                raise refusal
             person = None
             person_hash = self._hasher.register_member(member.id)
         return Applicant(
-            name=member.name.full, person=person, member=member, register_id=register_id, person_hash=person_hash
+            name=member.name.full,
+            person=person,
+            member=member,
+            register_id=register_id,
+            person_hash=person_hash,
+            subject=subject,
         )
 
     def _residence_content(

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from yakuba.documents import DocumentRequest, DocumentSigner, IssuedDocument, RenderEngine, issue_document
+from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.log_entry import EntryStatus, LogEntry, NewEntry
 from yakuba.pki import CardTrust
 from yakuba.registry import (
@@ -26,18 +27,33 @@ __all__ = ["CardTrustSource", "DocumentPress", "IssuanceLog", "RegistryReads", "
 
 
 class IssuanceLog(Protocol):
-    """The issuer's own log (yakuba.issuer.store): one row per transaction id, which is unique in it."""
+    """The issuer's own log (yakuba.issuer.store): one row per transaction id, which is unique in it. An
+    AUDIT entry given to a change is appended in that change's own transaction (yakuba.issuer.audit_trail)."""
 
     def fetch_entry(self, transaction_id: str) -> LogEntry | None: ...
     def fetch_by_serial(self, serial: str) -> LogEntry | None: ...
     def reserve(self, entry: NewEntry, *, serial_prefix: str) -> LogEntry | None: ...
-    def record_refusal(self, entry: NewEntry, *, reason: str) -> None: ...
+    def record_refusal(self, entry: NewEntry, *, reason: str, audit: AuditWrite | None = None) -> None: ...
     def mark_issued(
-        self, entry_id: int, *, pages: int, issued_at: dt.datetime, content_digest: str, envelope: bytes
+        self,
+        entry_id: int,
+        *,
+        pages: int,
+        issued_at: dt.datetime,
+        content_digest: str,
+        envelope: bytes,
+        audit: AuditWrite | None = None,
     ) -> None: ...
     def mark_failed(self, entry_id: int, *, reason: str) -> None: ...
     def close(
-        self, transaction_id: str, *, status: EntryStatus, copies_printed: int, copies_voided: int, at: dt.datetime
+        self,
+        transaction_id: str,
+        *,
+        status: EntryStatus,
+        copies_printed: int,
+        copies_voided: int,
+        at: dt.datetime,
+        audit: AuditWrite | None = None,
     ) -> bool: ...
 
 

@@ -13,6 +13,7 @@ from yakuba.documents.errors import FieldTooLongError
 from yakuba.errors import NotFoundError, ValidationError, YakubaError
 from yakuba.forwarder.errors import WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
+from yakuba.issuer.audit_trail import IssuerAudit
 from yakuba.issuer.eligibility import Reason, Refusal, error_for
 from yakuba.issuer.errors import (
     KindNotServedError,
@@ -28,12 +29,17 @@ from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, Reg
 from yakuba.wire.card_auth import verify_card_authentication
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
+    HISTORY_PURPOSE,
+    MAX_HISTORY_RECORDS,
     CompletionAnswer,
+    HistoryAnswer,
+    HistoryDocument,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
     RoutedSubmission,
     TaggedCompletion,
+    TaggedHistorySubmission,
 )
 from yakuba.wire.sealing import SealingBinding, card_fingerprint, seal
 
@@ -72,6 +78,7 @@ class IssuerService:
         trust: CardTrustSource,
         press: DocumentPress,
         hasher: PersonHasher,
+        audit: IssuerAudit,
         clock: Clock,
         city_allows_individual_number: bool = CITY_ALLOWS_INDIVIDUAL_NUMBER,
     ) -> None:
@@ -85,6 +92,7 @@ class IssuerService:
         self._trust = trust
         self._press = press
         self._hasher = hasher
+        self._audit = audit
         self._clock = clock
         self._prefix = serial_prefix(city_code=city.code, system=system)  # ValidationError for an unknown system
 
@@ -111,12 +119,15 @@ class IssuerService:
            the card needs a 利用登録 here).
         4. Eligibility (yakuba.issuer.eligibility) and the content, from one registry read transaction, so
            the certificate reflects the registry at this moment (stale seal or address). A refusal is
-           logged with its reason code; the wire gets one generic message for every personal reason.
+           logged with its reason code; the wire gets one generic message for every personal reason; the
+           audit entry `issuance.refused` (no reason: it shows in the resident's history) commits with it.
         5. Reserve the log entry (status issuing): claims the transaction id (a concurrent duplicate gets
            nothing) and gives the document its own serial from the log's sequence, never a shared slot.
         6. Render, check and sign the PDF (yakuba.documents.issue_document), then seal it to the kiosk's
            transaction key, bound to transaction id, card fingerprint and request digest (wrong recipient).
-        7. Mark the entry issued, keeping only the sealed envelope until completion, and answer.
+        7. Mark the entry issued, keeping only the sealed envelope until completion, in ONE transaction with
+           its `issuance.issued` audit entry (never an issuance without its entry: if the entry cannot be
+           written, nothing is answered), and answer.
         Any error after step 5 marks the entry failed and re-raises: no half state is left for another
         request to pick up, and a retry of the same transaction is refused as closed.
         """
@@ -141,7 +152,7 @@ class IssuerService:
         today = now.astimezone(JST).date()
         card_serial = format(cert.serial_number, "016X")
 
-        def new_entry(person_hash: str | None) -> NewEntry:
+        def new_entry(person_hash: str | None, subject_hash: str | None) -> NewEntry:
             return NewEntry(
                 transaction_id=request.transaction_id,
                 request_digest=digest,
@@ -154,6 +165,7 @@ class IssuerService:
                 fee_yen=submission.fee_yen,
                 person_hash=person_hash,
                 created_at=now,
+                subject_hash=subject_hash,
             )
 
         try:  # 3, 4
@@ -161,10 +173,22 @@ class IssuerService:
                 request, kind=kind, card_serial=card_serial, fingerprint=fingerprint, today=today
             )
         except Refusal as refusal:
-            self._log_store.record_refusal(new_entry(None), reason=refusal.reason.value)
+            subject = None if refusal.subject is None else self._audit.subject(refusal.subject)
+            audit = self._audit.refused(
+                subject=subject,
+                at=now,
+                transaction_id=request.transaction_id,
+                kind=kind.value,
+                city=request.city,
+                kiosk_id=request.kiosk_id,
+                chain_id=submission.chain_id,
+                copies=request.copies,
+            )
+            self._log_store.record_refusal(new_entry(None, subject), reason=refusal.reason.value, audit=audit)
             _log.info("refused tx=%s kind=%s reason=%s", request.transaction_id, kind.value, refusal.reason.value)
             raise refusal.error() from None
-        entry = self._log_store.reserve(new_entry(prepared.person_hash), serial_prefix=self._prefix)  # 5
+        subject = self._audit.subject(prepared.subject)
+        entry = self._log_store.reserve(new_entry(prepared.person_hash, subject), serial_prefix=self._prefix)  # 5
         if entry is None or entry.serial is None:
             # Another request with this transaction id got there first (a retry racing its original).
             raced = self._log_store.fetch_entry(request.transaction_id)
@@ -268,12 +292,24 @@ class IssuerService:
             fee_yen=submission.fee_yen,
             issuer_id=self._issuer_id,
         )
+        audit = self._audit.issued(
+            subject=entry.subject_hash,
+            at=now,
+            transaction_id=request.transaction_id,
+            kind=kind.value,
+            city=request.city,
+            kiosk_id=request.kiosk_id,
+            chain_id=submission.chain_id,
+            copies=request.copies,
+            document_serial=entry.serial,
+        )
         self._log_store.mark_issued(  # 7
             entry.id,
             pages=issued.pages,
             issued_at=now,
             content_digest=issued.summary.content_digest.hex(),
             envelope=envelope,
+            audit=audit,
         )
         return answer
 
@@ -286,7 +322,8 @@ class IssuerService:
            closing someone else's transaction).
         2. The counts agree with the outcome and the copies asked for.
         3. Close only an entry still open (issued; or issuing, for abandoned): one atomic conditional
-           update, so a retried or concurrent report gets closed=false and changes nothing.
+           update, so a retried or concurrent report gets closed=false and changes nothing. Its
+           `issuance.completed` audit entry commits in the same transaction (a failed append fails the close).
         """
         entry = self._log_store.fetch_entry(completion.transaction_id)  # 1
         if entry is None:
@@ -298,15 +335,77 @@ class IssuerService:
             )
         _check_counts(completion, requested=entry.copies)  # 2
         status = EntryStatus(completion.outcome.value)
+        now = self._clock.now()
+        audit = self._audit.completed(
+            subject=entry.subject_hash,
+            at=now,
+            transaction_id=entry.transaction_id,
+            kind=entry.kind,
+            city=self._city.code,
+            kiosk_id=entry.kiosk_id,
+            chain_id=entry.chain_id,
+            outcome=status.value,
+            copies_printed=completion.copies_printed,
+            copies_voided=completion.copies_voided,
+        )
         closed = self._log_store.close(  # 3
             completion.transaction_id,
             status=status,
             copies_printed=completion.copies_printed,
             copies_voided=completion.copies_voided,
-            at=self._clock.now(),
+            at=now,
+            audit=audit,
         )
         _log.info("completed tx=%s outcome=%s closed=%s", completion.transaction_id, status.value, closed)
         return CompletionAnswer(transaction_id=completion.transaction_id, closed=closed)
+
+    # --- the resident's own history --------------------------------------------------------------------------
+    def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        """The issuances about the card's holder that this issuer logged, sealed to the kiosk's transaction key.
+
+        0. The request is for this city (misrouting).
+        1. Verify the card authentication again, here (end to end, as for an issuance: a relay that altered
+           the request or the kiosk id, or a revoked or self-made card, fails). The challenge's single use is
+           the center's check.
+        2. Map the card to the person in the live registry (unknown card: card_not_registered), and to their
+           audit subject hashes; nobody else's subject is ever asked for.
+        3. Read that person's own entries from this issuer's audit log (each body re-checked against its
+           leaf hash), reduced to time, kind, kiosk, store and outcome: no reason, no serial, no content.
+        4. Seal the list to the kiosk's transaction key, bound to transaction id, card fingerprint, request
+           digest and the purpose "history": only that kiosk transaction can read it, no relay can, and it
+           never opens as a certificate (wrong recipient, type confusion).
+        """
+        request = submission.request
+        if request.city != self._city.code:  # 0
+            raise WrongCityError(f"this issuer serves city {self._city.code}, not {request.city}")
+        now = self._clock.now()
+        digest = request_digest(request.signed_form())
+        cert = verify_card_authentication(  # 1
+            trust=self._trust.current(),
+            certificate_der=submission.card_certificate,
+            signature=submission.signature,
+            challenge=submission.challenge,
+            request_digest=digest,
+            kiosk_id=request.kiosk_id,
+            now=now,
+        )
+        fingerprint = card_fingerprint(submission.card_certificate)
+        refs = self._planner.card_subjects(card_serial=format(cert.serial_number, "016X"), fingerprint=fingerprint)
+        records = self._audit.history(self._audit.subject(ref) for ref in refs)[-MAX_HISTORY_RECORDS:]  # 2, 3
+        document = HistoryDocument(
+            transaction_id=request.transaction_id, city=self._city.code, issuer_id=self._issuer_id, records=records
+        )
+        binding = SealingBinding(
+            transaction_id=request.transaction_id,
+            card_fingerprint=fingerprint,
+            request_digest=digest,
+            purpose=HISTORY_PURPOSE,
+        )
+        envelope = seal(  # 4
+            document.model_dump_json().encode("utf-8"), recipient_public=request.transaction_key, binding=binding
+        )
+        _log.info("history tx=%s kiosk=%s records=%d", request.transaction_id, request.kiosk_id, len(records))
+        return HistoryAnswer(transaction_id=request.transaction_id, envelopes=[envelope])
 
     def document_status(self, serial: str) -> DocumentStatus:
         """The verification answer for SERIAL: issued here, its kind, city, day and status; no personal data."""

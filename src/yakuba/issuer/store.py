@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from yakuba.database import make_engine, migrate
 from yakuba.errors import StoreError
+from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.log_entry import MAX_SERIAL_NUMBER, EntryStatus, LogEntry, NewEntry
 from yakuba.registry import RegistryDatabase, SqlRegistryTransaction
 from yakuba.registry.store import METADATA as REGISTRY_METADATA
@@ -76,10 +77,12 @@ issuance_log = Table(
     Column("copies_printed", Integer, nullable=True),
     Column("copies_voided", Integer, nullable=True),
     Column("completed_at", String(32), nullable=True),
+    # The audit log's keyed hash of the person (0002): the completion's audit entry names the same subject.
+    Column("subject_hash", String(64), nullable=True),
     UniqueConstraint("transaction_id", name="issuance_log_transaction_id_key"),
     UniqueConstraint("serial", name="issuance_log_serial_key"),
 )
-"""One row per transaction the issuer saw after verifying its card; matches migration 0001."""
+"""One row per transaction the issuer saw after verifying its card; matches migrations 0001 and 0002."""
 
 
 def _text(when: dt.datetime) -> str:
@@ -118,6 +121,7 @@ def _entry(row: RowMapping) -> LogEntry:
         copies_printed=row["copies_printed"],
         copies_voided=row["copies_voided"],
         completed_at=_time(row["completed_at"]),
+        subject_hash=row["subject_hash"],
     )
 
 
@@ -133,6 +137,7 @@ def _values(entry: NewEntry, *, status: EntryStatus, reason: str | None = None) 
         "copies": entry.copies,
         "fee_yen": entry.fee_yen,
         "person_hash": entry.person_hash,
+        "subject_hash": entry.subject_hash,
         "status": status.value,
         "reason": reason,
         "created_at": _text(entry.created_at),
@@ -209,17 +214,29 @@ class IssuanceLogStore:
             return None
         return _entry(row)
 
-    def record_refusal(self, entry: NewEntry, *, reason: str) -> None:
-        """Insert ENTRY as refused with REASON (a code); a transaction id already logged is left as it is."""
+    def record_refusal(self, entry: NewEntry, *, reason: str, audit: AuditWrite | None = None) -> None:
+        """Insert ENTRY as refused with REASON (a code), and AUDIT in the same transaction; a transaction id
+        already logged is left as it is (and audited no second time)."""
         try:
             with self._begin() as conn:
                 conn.execute(insert(issuance_log).values(**_values(entry, status=EntryStatus.REFUSED, reason=reason)))
+                if audit is not None:
+                    audit.write(conn)
         except IntegrityError:
             return
 
     def mark_issued(
-        self, entry_id: int, *, pages: int, issued_at: dt.datetime, content_digest: str, envelope: bytes
+        self,
+        entry_id: int,
+        *,
+        pages: int,
+        issued_at: dt.datetime,
+        content_digest: str,
+        envelope: bytes,
+        audit: AuditWrite | None = None,
     ) -> None:
+        """Issuing -> issued, with AUDIT in the same transaction: if the entry cannot be written, the entry
+        stays issuing (then failed) and no envelope is kept or answered."""
         with self._begin() as conn:
             done = conn.execute(
                 update(issuance_log)
@@ -234,6 +251,8 @@ class IssuanceLogStore:
             )
             if done.rowcount != 1:
                 raise StoreError("the log entry was not awaiting issuance")
+            if audit is not None:
+                audit.write(conn)
 
     def mark_failed(self, entry_id: int, *, reason: str) -> None:
         with self._begin() as conn:
@@ -244,9 +263,17 @@ class IssuanceLogStore:
             )
 
     def close(
-        self, transaction_id: str, *, status: EntryStatus, copies_printed: int, copies_voided: int, at: dt.datetime
+        self,
+        transaction_id: str,
+        *,
+        status: EntryStatus,
+        copies_printed: int,
+        copies_voided: int,
+        at: dt.datetime,
+        audit: AuditWrite | None = None,
     ) -> bool:
-        """Set the outcome of an open entry and drop its envelope; False when it was not open (already closed)."""
+        """Set the outcome of an open entry and drop its envelope, with AUDIT in the same transaction; False
+        (and nothing audited) when it was not open (already closed)."""
         open_states = [EntryStatus.ISSUED.value]
         if status is EntryStatus.ABANDONED:
             open_states.append(EntryStatus.ISSUING.value)
@@ -262,7 +289,11 @@ class IssuanceLogStore:
                     envelope=None,
                 )
             )
-            return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            if audit is not None:
+                audit.write(conn)
+            return True
 
 
 class _RegistryReads(SqlRegistryTransaction):

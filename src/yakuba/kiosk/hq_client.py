@@ -1,4 +1,4 @@
-"""The kiosk's transport to its chain's HQ: the three calls of the contract over mutual TLS on the store network."""
+"""The kiosk's transport to its chain's HQ: the calls of the contract over mutual TLS on the store network."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from yakuba.wire import ServiceClient, client_session
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     CompletionAnswer,
     CompletionReport,
+    HistoryAnswer,
+    HistorySubmission,
     IssuanceAnswer,
     IssuanceSubmission,
 )
@@ -68,6 +71,12 @@ class HqClient:
             PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
         )
         return _parse(CompletionAnswer, body)
+
+    async def history(self, submission: HistorySubmission) -> HistoryAnswer:
+        body = await self._client.post_json(
+            PATH_HISTORY, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        )
+        return _parse(HistoryAnswer, body)
 
 
 @asynccontextmanager

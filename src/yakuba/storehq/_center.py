@@ -12,12 +12,15 @@ from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    HistoryAnswer,
     IssuanceAnswer,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -50,6 +53,12 @@ class CenterClient:
             PATH_COMPLETIONS, completion.model_dump(mode="json"), idempotency_key=completion.transaction_id
         )
         return _parse(CompletionAnswer, body)
+
+    async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        body = await self._client.post_json(
+            PATH_HISTORY, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        )
+        return _parse(HistoryAnswer, body)
 
 
 def _parse(model: type[_M], body: dict[str, object]) -> _M:

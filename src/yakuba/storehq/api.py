@@ -1,4 +1,4 @@
-"""The store HQ's routes for its kiosks: health, challenges, issuances and completions (`/v1/...`)."""
+"""The store HQ's routes for its kiosks: health, challenges, issuances, completions and histories (`/v1/...`)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from yakuba.wire import IDEMPOTENCY_KEY_HEADER, allow
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
     PATH_COMPLETIONS,
+    PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     CompletionAnswer,
     CompletionReport,
+    HistoryAnswer,
+    HistorySubmission,
     IssuanceAnswer,
     IssuanceSubmission,
 )
@@ -72,5 +75,12 @@ def build_router(*, instance: str) -> APIRouter:
     ) -> CompletionAnswer:
         """How the kiosk's transaction ended; closes our billing line and is relayed."""
         return await _hq(request).relay_completion(body, caller=peer.instance, idempotency_key=idempotency_key)
+
+    @router.post(PATH_HISTORY)
+    async def history(
+        request: Request, body: HistorySubmission, peer: Kiosk, idempotency_key: IdempotencyKey = None
+    ) -> HistoryAnswer:
+        """A resident's signed request for their own issuance history, tagged and relayed; sealed envelopes back."""
+        return await _hq(request).relay_history(body, caller=peer.instance, idempotency_key=idempotency_key)
 
     return router

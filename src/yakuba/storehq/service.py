@@ -19,10 +19,13 @@ from yakuba.wire.messages import (
     ChallengeAsk,
     CompletionAnswer,
     CompletionReport,
+    HistoryAnswer,
+    HistorySubmission,
     IssuanceAnswer,
     IssuanceSubmission,
     Outcome,
     TaggedCompletion,
+    TaggedHistorySubmission,
     TaggedSubmission,
 )
 
@@ -132,6 +135,9 @@ class CenterLink(Protocol):
 
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
         """Relay a tagged completion."""
+
+    async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
+        """Relay a tagged history request; the sealed envelopes come back."""
 
 
 class StoreHq:
@@ -300,6 +306,35 @@ class StoreHq:
             closed.amount_yen,
             report.reason or "-",
         )
+        return answer
+
+    async def relay_history(
+        self, submission: HistorySubmission, *, caller: str, idempotency_key: str | None
+    ) -> HistoryAnswer:
+        """Relay a resident's signed history request and pass the sealed envelopes back untouched.
+
+        1. The caller is a kiosk of this chain; 2. the request names the caller as its kiosk; 3. the key is the
+        transaction id (each as for an issuance, and for the same reasons).
+        4. Forward it tagged with our chain. No billing line: nothing is sold, and the HQ keeps nothing of it
+           (the card certificate is personal data outside the city).
+        5. The answer must name this transaction (a mixed-up answer never reaches the wrong kiosk).
+        """
+        request = submission.request
+        self._check_kiosk(caller)  # 1
+        if request.kiosk_id != caller:  # 2
+            _log.warning(
+                "refused history tx=%s: kiosk %s sent a request for another kiosk", request.transaction_id, caller
+            )
+            raise KioskNotServedError("the request names another kiosk than the caller")
+        _check_key(idempotency_key, request.transaction_id)  # 3
+        tagged = TaggedHistorySubmission(**submission.model_dump(), chain_id=self._chain_id)
+        answer = await self._center.history(tagged)  # 4
+        if answer.transaction_id != request.transaction_id:  # 5
+            _log.error(
+                "center answered history tx=%s for tx=%s; refused", answer.transaction_id, request.transaction_id
+            )
+            raise UpstreamError("the center answered for another transaction")
+        _log.info("history relayed tx=%s kiosk=%s city=%s", request.transaction_id, caller, request.city)
         return answer
 
     def _check_kiosk(self, caller: str) -> None:

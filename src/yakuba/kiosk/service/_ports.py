@@ -11,6 +11,8 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     CompletionAnswer,
     CompletionReport,
+    HistoryAnswer,
+    HistorySubmission,
     IssuanceAnswer,
     IssuanceSubmission,
     Outcome,
@@ -47,6 +49,9 @@ class HqLink(Protocol):
 
     async def complete(self, report: CompletionReport) -> CompletionAnswer:
         """The outcome, sent with ``Idempotency-Key: <transaction id>``."""
+
+    async def history(self, submission: HistorySubmission) -> HistoryAnswer:
+        """A resident's signed history request, sent with ``Idempotency-Key: <transaction id>``."""
 
 
 class Printer(Protocol):

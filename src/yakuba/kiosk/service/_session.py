@@ -96,6 +96,11 @@ class Kiosk:
         self.clock = clock
         self._active: KioskSession | None = None
 
+    @property
+    def busy(self) -> bool:
+        """Whether a resident's transaction is still going on this kiosk."""
+        return self._active is not None and not self._active.finished
+
     def new_session(self) -> KioskSession:
         """A session for the next resident; StepOrderError while another one is still going."""
         if self._active is not None and not self._active.finished:
