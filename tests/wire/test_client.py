@@ -263,3 +263,23 @@ def test_identity_checks_hold_under_uvloop(identity: IdentityLoader) -> None:
     outcome, count = uvloop.run(scenario())
     assert outcome == "ClientConnectorCertificateError"
     assert count == 1
+
+
+async def test_call_returns_the_answer_schema_and_refuses_an_answer_that_does_not_fit(
+    hq_server: Server, identity: IdentityLoader
+) -> None:
+    from pydantic import BaseModel, ConfigDict
+
+    class Whoami(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        role: str
+
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        challenge: str
+
+    async with hq_client(identity, hq_server.port) as client:
+        answer = await client.call("/v1/whoami", None, Whoami, idempotency_key=None)
+        assert answer.role == "kiosk"
+        with pytest.raises(UpstreamError, match="not a Strict"):
+            await client.call("/v1/whoami", None, Strict, idempotency_key=None)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import pydantic
 
 from yakuba.center.errors import CityNotParticipatingError
 from yakuba.config import Deployment, Role
-from yakuba.errors import UpstreamError
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETIONS,
@@ -50,33 +49,22 @@ class LgwanForwarders:
         )
 
     async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer:
-        body = submission.model_dump(mode="json")
-        document = await self._client(city).post_json(
-            PATH_ISSUANCES, body, idempotency_key=submission.request.transaction_id
+        return await self._client(city).call(
+            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _validate(IssuanceAnswer, document)
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:
-        body = completion.model_dump(mode="json")
-        document = await self._client(city).post_json(PATH_COMPLETIONS, body, idempotency_key=completion.transaction_id)
-        return _validate(CompletionAnswer, document)
+        return await self._client(city).call(
+            PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
+        )
 
     async def history(self, city: str, submission: TaggedHistorySubmission) -> HistoryAnswer:
-        body = submission.model_dump(mode="json")
-        document = await self._client(city).post_json(
-            PATH_HISTORY, body, idempotency_key=submission.request.transaction_id
+        return await self._client(city).call(
+            PATH_HISTORY, submission, HistoryAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _validate(HistoryAnswer, document)
 
     def _client(self, city: str) -> ServiceClient:
         client = self._clients.get(city)
         if client is None:
             raise CityNotParticipatingError()
         return client
-
-
-def _validate(model: type[_M], document: Any) -> _M:
-    try:
-        return model.model_validate(document)
-    except pydantic.ValidationError as exc:
-        raise UpstreamError(f"the city's forwarder answered a malformed {model.__name__}") from exc

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import pydantic
-
-from yakuba.errors import UpstreamError
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETIONS,
@@ -34,29 +31,16 @@ class ServiceIssuerLink:
         self._client = client
 
     async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer:
-        body = await self._client.post_json(
-            PATH_ISSUANCES,
-            submission.model_dump(mode="json"),
-            idempotency_key=submission.request.transaction_id,
+        return await self._client.call(
+            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _parse(IssuanceAnswer, body)
 
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
-        body = await self._client.post_json(
-            PATH_COMPLETIONS, completion.model_dump(mode="json"), idempotency_key=completion.transaction_id
+        return await self._client.call(
+            PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
         )
-        return _parse(CompletionAnswer, body)
 
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
-        body = await self._client.post_json(
-            PATH_HISTORY, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        return await self._client.call(
+            PATH_HISTORY, submission, HistoryAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _parse(HistoryAnswer, body)
-
-
-def _parse(model: type[_Answer], body: dict[str, object]) -> _Answer:
-    try:
-        return model.model_validate(body)
-    except pydantic.ValidationError as exc:
-        # Name the model only: the body may hold the envelope and is not for logs.
-        raise UpstreamError(f"the issuer's answer is not a valid {model.__name__}") from exc

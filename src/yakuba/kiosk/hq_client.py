@@ -7,10 +7,9 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from pydantic import BaseModel
-from pydantic import ValidationError as SchemaError
 
 from yakuba.config import ChainConfig, Deployment, KioskConfig, Role
-from yakuba.errors import ConfigError, UpstreamError
+from yakuba.errors import ConfigError
 from yakuba.pki import load_service_identity
 from yakuba.wire import ServiceClient, client_session
 from yakuba.wire.messages import (
@@ -58,25 +57,22 @@ class HqClient:
 
     async def challenge(self) -> ChallengeAnswer:
         # Empty body: HQ asks the center for a challenge for the kiosk its client certificate names.
-        return _parse(ChallengeAnswer, await self._client.post_json(PATH_CHALLENGES, {}, idempotency_key=None))
+        return await self._client.call(PATH_CHALLENGES, None, ChallengeAnswer, idempotency_key=None)
 
     async def submit(self, submission: IssuanceSubmission) -> IssuanceAnswer:
-        body = await self._client.post_json(
-            PATH_ISSUANCES, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        return await self._client.call(
+            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _parse(IssuanceAnswer, body)
 
     async def complete(self, report: CompletionReport) -> CompletionAnswer:
-        body = await self._client.post_json(
-            PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
+        return await self._client.call(
+            PATH_COMPLETIONS, report, CompletionAnswer, idempotency_key=report.transaction_id
         )
-        return _parse(CompletionAnswer, body)
 
     async def history(self, submission: HistorySubmission) -> HistoryAnswer:
-        body = await self._client.post_json(
-            PATH_HISTORY, submission.model_dump(mode="json"), idempotency_key=submission.request.transaction_id
+        return await self._client.call(
+            PATH_HISTORY, submission, HistoryAnswer, idempotency_key=submission.request.transaction_id
         )
-        return _parse(HistoryAnswer, body)
 
 
 @asynccontextmanager
@@ -88,10 +84,3 @@ async def open_hq_client(dep: Deployment, *, instance: str, hq_url: str | None =
     async with client_session(identity, expected_role=Role.STOREHQ) as session:
         client = ServiceClient(session=session, base_url=hq_url or chain.hq.base_url, expected_role=Role.STOREHQ)
         yield HqClient(client=client)
-
-
-def _parse(model: type[_M], body: dict[str, object]) -> _M:
-    try:
-        return model.model_validate(body)
-    except SchemaError as exc:
-        raise UpstreamError(f"HQ answered something that is not a {model.__name__}") from exc

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from yakuba.errors import AuthorizationError, NotFoundError, StoreError, ValidationError, YakubaError
+from yakuba.errors import (
+    AuthorizationError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+    VerificationError,
+    YakubaError,
+)
 
 __all__ = [
     "CardPlaceError",
     "CorruptSegmentError",
     "DiskFullError",
+    "ExportError",
     "HoldReleaseError",
+    "PackageInvalidError",
+    "ProvisionDecisionError",
+    "ProvisionStateError",
     "RetentionLockedError",
     "SweepRefusedError",
     "UnknownRecordError",
@@ -93,3 +104,36 @@ class UnknownRecordError(NotFoundError):
     code = "recorder_not_found"
     message_ja = "該当する記録が見つかりません。"
     message_en = "No such record."
+
+
+class ProvisionDecisionError(AuthorizationError):
+    """Only the section chief decides an external provision, with written reasons (council rule)."""
+
+    code = "recorder_provision_decider_refused"
+    message_ja = "外部提供の可否は課長が理由を付けて決定します。"
+    message_en = "Only the section chief decides an external provision, with written reasons."
+
+
+class ProvisionStateError(ValidationError):
+    """The provision request is not in a state that allows this step (refused, not reviewed, already closed)."""
+
+    code = "recorder_provision_state"
+    http_status = 409
+    message_ja = "この提供依頼の現在の状態では、この操作はできません。"
+    message_en = "This step does not fit the provision request's current state."
+
+
+class ExportError(StoreError):
+    """The requested window could not be exported exactly (missing footage, a decode or encode failure)."""
+
+    code = "recorder_export_failed"
+    message_ja = "指定された時間帯の映像を書き出せませんでした。"
+    message_en = "The footage of the requested window could not be exported."
+
+
+class PackageInvalidError(VerificationError):
+    """A provision package's signature, certificate chain or file hashes do not verify."""
+
+    code = "recorder_package_invalid"
+    message_ja = "提供パッケージの検証に失敗しました（改ざんまたは破損の可能性があります）。"
+    message_en = "The provision package does not verify (it may have been altered or damaged)."

@@ -6,9 +6,10 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+import pydantic
 
 from yakuba.config import Role
 from yakuba.errors import ConfigError, UpstreamError, UpstreamTimeout, ValidationError, YakubaError
@@ -58,6 +59,8 @@ RETRY_BACKOFF = 0.05
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 """A sealed document of at most 20 MiB, base64 in JSON (x4/3), plus the rest of the answer; anything
 larger is refused rather than buffered."""
+
+_Answer = TypeVar("_Answer", bound=pydantic.BaseModel)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 """The header carrying the caller's key; the server must answer a repeated key with the first answer."""
@@ -121,6 +124,21 @@ class ServiceClient:
             raise ConfigError("a neighbour is only called over https")
         self._session = session
         self._base_url = base_url.rstrip("/")
+
+    async def call(
+        self, path: str, message: pydantic.BaseModel | None, answer: type[_Answer], *, idempotency_key: str | None
+    ) -> _Answer:
+        """POST MESSAGE (a schema of yakuba.wire.messages; None for an empty body) and return the ANSWER schema.
+
+        An answer that does not fit its schema is UpstreamError naming the schema only: the body may carry a
+        sealed envelope and is never put in an error or a log.
+        """
+        body = {} if message is None else message.model_dump(mode="json")
+        document = await self.post_json(path, body, idempotency_key=idempotency_key)
+        try:
+            return answer.model_validate(document)
+        except pydantic.ValidationError as exc:
+            raise UpstreamError(f"{self._base_url} answered something that is not a {answer.__name__}") from exc
 
     async def post_json(self, path: str, body: Mapping[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         """POST BODY as JSON to PATH and return the JSON object answered.
