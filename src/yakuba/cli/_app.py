@@ -54,6 +54,7 @@ def _register_subcommands() -> None:
         _bench_documents,
         _bench_recorder,
         _card,
+        _council,
         _demo,
         _kiosk,
         _pki,
@@ -69,6 +70,7 @@ def _register_subcommands() -> None:
     app.add_typer(_audit.app, name="audit")
     app.add_typer(_kiosk.app, name="kiosk")
     app.add_typer(_recorder.app, name="recorder")
+    app.add_typer(_council.app, name="council")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     app.command(name="up")(_up.up)
