@@ -52,6 +52,7 @@ def _register_subcommands() -> None:
         _audit,
         _bench_audit,
         _bench_documents,
+        _bench_provision,
         _bench_recorder,
         _card,
         _council,
@@ -78,6 +79,7 @@ def _register_subcommands() -> None:
     bench_app.command(name="documents")(_bench_documents.bench_documents)
     bench_app.command(name="audit")(_bench_audit.bench_audit)
     bench_app.command(name="recorder")(_bench_recorder.bench_recorder)
+    bench_app.command(name="provision")(_bench_provision.bench_provision)
     app.add_typer(bench_app, name="bench")
 
 

@@ -1,4 +1,4 @@
-"""`yakuba recorder ...`: create the recorder, make synthetic cards, ingest card dumps, sweep, take stock."""
+"""`yakuba recorder ...`: recorder setup, synthetic cards, ingest, sweep, stock-take and external provision."""
 
 from __future__ import annotations
 
@@ -7,12 +7,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography import x509
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+from yakuba.clock import JST
 from yakuba.config import load_deployment
-from yakuba.recorder import Recorder, ingest_card, init_recorder, run_sweep
+from yakuba.recorder import PackageInvalidError, Recorder, ingest_card, init_recorder, provisions, run_sweep
 from yakuba.recorder.media import CardSpec, make_card
+from yakuba.recorder.provision import (
+    Decision,
+    LegalBasis,
+    ProvisionDesk,
+    RequesterKind,
+    RequestWindow,
+    ReturnKind,
+    verify_package,
+)
 
 __all__ = ["app"]
 
@@ -122,3 +133,195 @@ def alerts(deployment: DeploymentOpt = Path(".")) -> None:
     """Cards with no known place, and cards overdue from a loan."""
     for d in Recorder.from_deployment(load_deployment(deployment)).card_alerts():
         console.print(f"{d.card_id}: {d.problem}")
+
+
+# -- external provision (#9) ---------------------------------------------------------------------------
+
+
+def _desk(deployment: Path) -> ProvisionDesk:
+    return ProvisionDesk.from_deployment(load_deployment(deployment))
+
+
+def _window(text: str) -> RequestWindow:
+    """VEHICLE,START,END with ISO 8601 times and offsets, e.g. T01,2025-03-01T08:00+09:00,2025-03-01T08:10+09:00."""
+    try:
+        vehicle, start, end = text.split(",")
+        return RequestWindow(
+            vehicle_id=vehicle.strip(), start=dt.datetime.fromisoformat(start), end=dt.datetime.fromisoformat(end)
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r}: expected VEHICLE,START,END ({exc})") from exc
+
+
+@app.command("request")
+def request_cmd(
+    window: Annotated[list[str], typer.Option("--window", help="VEHICLE,START,END (ISO 8601); repeatable.")],
+    form_no: Annotated[str, typer.Option("--form-no", help="The requester's document number.")],
+    requester_kind: Annotated[RequesterKind, typer.Option("--requester-kind")],
+    requester: Annotated[str, typer.Option("--requester", help="Requesting body (kept in the register only).")],
+    basis: Annotated[LegalBasis, typer.Option("--basis", help="Legal basis of the request.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose as the request states it.")],
+    deadline: Annotated[str | None, typer.Option("--deadline", help="Answer deadline, YYYY-MM-DD.")] = None,
+    audio: Annotated[bool, typer.Option("--audio/--no-audio", help="Audio asked for.")] = False,
+    blur: Annotated[bool, typer.Option("--blur/--no-blur", help="Blur faces and plates.")] = False,
+    staff: Annotated[str, typer.Option("--staff", help="Officer registering the request.")] = "rec01",
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Register an external-provision request; its footage is put on hold at once."""
+    request_no = _desk(deployment).receive(
+        staff_id=staff,
+        form_no=form_no,
+        requester_kind=requester_kind,
+        requester_name=requester,
+        legal_basis=basis,
+        purpose=purpose,
+        windows=[_window(w) for w in window],
+        deadline=None if deadline is None else dt.date.fromisoformat(deadline),
+        keep_audio=audio,
+        blur=blur,
+    )
+    console.print(f"registered {request_no}; footage on hold")
+
+
+@app.command("decide")
+def decide_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number, e.g. P2025-0001.")],
+    decision: Annotated[Decision, typer.Option("--decision")],
+    reasons: Annotated[str, typer.Option("--reasons", help="Written reasons (kept in the register).")],
+    staff: Annotated[str, typer.Option("--staff", help="The section chief deciding.")],
+    approve_window: Annotated[
+        list[int] | None, typer.Option("--approve-window", help="Window ids approved (partly_approved).")
+    ] = None,
+    return_by: Annotated[str | None, typer.Option("--return-by", help="Return-or-destroy date, YYYY-MM-DD.")] = None,
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """The section chief's decision: approved, partly_approved or refused, with reasons."""
+    record = _desk(deployment).decide(
+        request_no=request_no,
+        staff_id=staff,
+        decision=decision,
+        reasons=reasons,
+        approved_windows=approve_window,
+        return_by=None if return_by is None else dt.date.fromisoformat(return_by),
+    )
+    console.print(f"{request_no}: {record.status.value}, return by {record.return_due or '-'}")
+
+
+@app.command("export")
+def export_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number.")],
+    dest: Annotated[Path, typer.Option("--dest", help="Folder for the clips.")],
+    staff: Annotated[str, typer.Option("--staff")] = "rec01",
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Cut the approved windows frame-accurately (blurred if decided); flagged frames await review."""
+    with Progress(TextColumn("{task.description}"), TextColumn("{task.completed} frames"), console=console) as bar:
+        task = bar.add_task("export")
+        clips = _desk(deployment).export(
+            request_no=request_no,
+            staff_id=staff,
+            dest_dir=dest,
+            progress=lambda name, done: bar.update(task, description=name, completed=done),
+        )
+    for c in clips:
+        console.print(
+            f"{c.path.name}: requested {c.requested_start.isoformat()} - {c.requested_end.isoformat()}, "
+            f"actual {c.actual_first.isoformat()} - {c.actual_last.isoformat()}, {c.frames} frames, "
+            f"{len(c.flagged)} flagged"
+        )
+
+
+@app.command("review")
+def review_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number.")],
+    checked: Annotated[int, typer.Option("--checked", help="Flagged frames you looked at (all of them).")],
+    staff: Annotated[str, typer.Option("--staff")] = "sup01",
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Sign off that every flagged frame of a blurred export was checked by a person."""
+    _desk(deployment).review(request_no=request_no, staff_id=staff, checked_frames=checked)
+    console.print(f"{request_no}: review recorded")
+
+
+@app.command("release")
+def release_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number.")],
+    dest: Annotated[Path, typer.Option("--dest", help="Package folder, or a .zip file with --zip.")],
+    as_zip: Annotated[bool, typer.Option("--zip/--folder")] = False,
+    staff: Annotated[str, typer.Option("--staff")] = "rec01",
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Make the signed package (clips, manifest, receipt PDF) and record the copy as lent."""
+    path = _desk(deployment).package(request_no=request_no, staff_id=staff, dest=dest, as_zip=as_zip)
+    console.print(f"package: {path}")
+
+
+@app.command("verify-package")
+def verify_package_cmd(
+    package: Annotated[Path, typer.Argument(help="Package folder or ZIP.")],
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Trusted root certificate (default: the deployment's LGPKI root).")
+    ] = None,
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Check a package's signature, certificate chain and every file's SHA-256; exit 1 if anything differs."""
+    if root is None:
+        root = load_deployment(deployment).key_dir / "ca" / "lgpki-root.crt"
+    try:
+        manifest = verify_package(package, root=x509.load_pem_x509_certificate(root.read_bytes()))
+    except PackageInvalidError as exc:
+        console.print(f"[red]INVALID[/red]: {exc.text_en}")
+        raise typer.Exit(code=1) from exc
+    console.print(f"OK: {manifest['request_no']}, {len(manifest['clips'])} clips, return by {manifest['return_due']}")
+
+
+@app.command("return")
+def return_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number.")],
+    kind: Annotated[ReturnKind, typer.Option("--kind")],
+    reference: Annotated[str, typer.Option("--reference", help="Receipt or destruction-certificate number.")],
+    staff: Annotated[str, typer.Option("--staff")] = "rec01",
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Record that a lent copy came back or that its destruction was certified."""
+    _desk(deployment).record_return(request_no=request_no, staff_id=staff, kind=kind, reference=reference)
+    console.print(f"{request_no}: {kind.value}")
+
+
+@app.command("close")
+def close_cmd(
+    request_no: Annotated[str, typer.Argument(help="Request number.")],
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: Annotated[str, typer.Option("--staff", help="The section chief.")],
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """Close a request and release its holds (the section chief, explicitly; audited)."""
+    released = _desk(deployment).close(request_no=request_no, staff_id=staff, reason=reason)
+    console.print(f"{request_no}: closed, {released} holds released")
+
+
+@app.command("provisions")
+def provisions_cmd(
+    since: Annotated[str, typer.Option("--since", help="ISO 8601 date or time.")],
+    until: Annotated[str, typer.Option("--until", help="ISO 8601 date or time (exclusive).")],
+    overdue_only: Annotated[bool, typer.Option("--overdue")] = False,
+    deployment: DeploymentOpt = Path("."),
+) -> None:
+    """The provision register for a period (no names, purposes or reasons); --overdue lists late copies."""
+
+    def when(text: str) -> dt.datetime:
+        value = dt.datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=JST)
+
+    rec = Recorder.from_deployment(load_deployment(deployment))
+    rows = provisions(rec, since=when(since), until=when(until))
+    for s in rows:
+        if overdue_only and not s.overdue:
+            continue
+        console.print(
+            f"{s.request_no}\t{s.received_at.astimezone(JST):%Y-%m-%d}\t{s.requester_kind}\t{s.legal_basis}"
+            f"\t{s.decision or 'pending'}\t{s.decided_by_role or '-'}\t{s.status}\treturn {s.return_due or '-'}"
+            + ("\tOVERDUE" if s.overdue else "")
+        )
+    if overdue_only and any(s.overdue for s in rows):
+        raise typer.Exit(code=1)

@@ -1,4 +1,4 @@
-"""Drive-recorder footage of the city's garbage trucks: fleet, media ledger, ingest, retention, holds, viewing."""
+"""Drive-recorder footage of garbage trucks: fleet, media ledger, ingest, retention, holds, viewing, provision."""
 
 from yakuba.recorder._ingest import DISK_RESERVE_BYTES, IngestReport, ingest_card
 from yakuba.recorder._recorder import DATABASE_URL, LOG_NAME, Recorder, SweepReport
@@ -7,13 +7,18 @@ from yakuba.recorder.errors import (
     CardPlaceError,
     CorruptSegmentError,
     DiskFullError,
+    ExportError,
     HoldReleaseError,
+    PackageInvalidError,
+    ProvisionDecisionError,
+    ProvisionStateError,
     RetentionLockedError,
     SweepRefusedError,
     UnknownRecordError,
     ViewGrantError,
     ViewRefusedError,
 )
+from yakuba.recorder.provision import ProvisionDesk, ProvisionSummary, provisions
 
 __all__ = [
     "DATABASE_URL",
@@ -22,8 +27,14 @@ __all__ = [
     "CardPlaceError",
     "CorruptSegmentError",
     "DiskFullError",
+    "ExportError",
     "HoldReleaseError",
     "IngestReport",
+    "PackageInvalidError",
+    "ProvisionDecisionError",
+    "ProvisionDesk",
+    "ProvisionStateError",
+    "ProvisionSummary",
     "Recorder",
     "RetentionLockedError",
     "SweepRefusedError",
@@ -33,5 +44,6 @@ __all__ = [
     "ViewRefusedError",
     "ingest_card",
     "init_recorder",
+    "provisions",
     "run_sweep",
 ]
