@@ -31,7 +31,8 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
+def _start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """`yakuba init` and `yakuba up` on a free block of ports; returns the process once every role is up."""
     base = free_port_block(SAMPLE_PORTS)
     folder = tmp_path / "dep"
     made = subprocess.run(
@@ -49,17 +50,26 @@ def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     lines: list[str] = []
+    deadline = time.monotonic() + UP_TIMEOUT_S
+    assert up.stdout is not None
+    while time.monotonic() < deadline:
+        line = up.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops every role" in line:
+            break
+    return up, "".join(lines)
+
+
+def _gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
+
+
+def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
+    up, output = _start_up(tmp_path)
     try:
-        deadline = time.monotonic() + UP_TIMEOUT_S
-        assert up.stdout is not None
-        while time.monotonic() < deadline:
-            line = up.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Ctrl-C stops every role" in line:
-                break
-        output = "".join(lines)
         assert "every role is up" in output, output
         for instance in ("center-1", "jpki-1", "midori-hq", "nishitokyo-issuer-juki", "kodaira-forwarder"):
             assert instance in output
@@ -69,9 +79,24 @@ def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
         rest, _ = up.communicate(timeout=60)
         assert up.returncode == 0, rest
         assert "all roles stopped" in rest
-        for child in children:
-            assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+        assert all(_gone(child) for child in children)
     finally:
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+def test_no_role_outlives_a_supervisor_killed_hard(tmp_path: Path) -> None:
+    """Killed with SIGKILL, `up` cannot stop its children itself: the kernel tells each to stop (PDEATHSIG)."""
+    up, output = _start_up(tmp_path)
+    try:
+        assert "every role is up" in output, output
+        children = _children_of(up.pid)
+        assert len(children) == SAMPLE_PORTS
+    finally:
+        up.kill()
+        up.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(_gone(child) for child in children):
+        time.sleep(0.2)
+    assert all(_gone(child) for child in children)

@@ -58,7 +58,11 @@ def _fresh_deployment(out: Path, console: Console) -> Deployment:
             )
         shutil.rmtree(out)
     console.rule("[bold]1. A deployment[/bold]")
-    dep = write_sample(out / "deployment")
+    from yakuba.config import SAMPLE_PORTS
+    from yakuba.network.ports import free_port_block
+
+    # A free block of ports, so the demo runs beside a deployment already up on the default ports.
+    dep = write_sample(out / "deployment", base_port=free_port_block(SAMPLE_PORTS))
     (out / DEMO_MARKER).write_text("made by yakuba demo; a rerun replaces this folder\n", encoding="utf-8")
     with console.status("creating the PKI (RSA-2048 keys for the JPKI CA take a moment)…"):
         summary = init_pki(dep)

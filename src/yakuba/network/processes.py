@@ -64,6 +64,20 @@ async def check_health(dep: Deployment, instance: str) -> dict[str, str]:
         return dict(await response.json())
 
 
+_PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a process gets when its parent dies."""
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the supervisor dies, even by SIGKILL, so no role outlives
+    it and holds its port (Linux only; elsewhere the supervisor's own stop() is the only guard)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 @dataclass
 class _Child:
     instance: str
@@ -102,6 +116,7 @@ class Supervisor:
                     stdin=subprocess.DEVNULL,
                     env=env,
                     start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
+                    preexec_fn=_die_with_parent,  # no other thread runs while the children are spawned
                 )
                 log.close()
                 self._children.append(_Child(instance=cfg.instance, role=role, process=process))
