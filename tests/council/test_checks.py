@@ -23,7 +23,6 @@ from yakuba.council.checks import (
     check_sealed_end_to_end,
     check_views_have_purpose,
     judge,
-    provision_register,
 )
 from yakuba.recorder.service import CardState, Discrepancy, PlaceKind
 
@@ -79,21 +78,6 @@ def test_provisions_hold_when_each_has_request_basis_decision_and_return() -> No
 def test_provisions_fail_without_decision_return_or_basis(bad: Provision) -> None:
     register = ProvisionRegister(provisions=(Provision(), bad), available=True)
     assert verdict("p", lambda: check_provisions(register)) is Verdict.FAILS
-
-
-def test_provision_register_missing_is_cannot_tell() -> None:
-    register = provision_register(object(), since=T0, until=T0)
-    result = judge("p", lambda: check_provisions(register))
-    assert result.verdict is Verdict.CANNOT_TELL
-    assert "provision register not available" in result.evidence[0]
-
-
-def test_provision_adapter_uses_the_recorder_method() -> None:
-    class WithProvisions:
-        def provisions(self, *, since: dt.datetime, until: dt.datetime) -> list[Provision]:
-            return [Provision()]
-
-    assert provision_register(WithProvisions(), since=T0, until=T0).provisions == (Provision(),)
 
 
 def card(card_id: str, place: PlaceKind) -> CardState:

@@ -352,3 +352,16 @@ def test_the_verify_package_command(
     bad = runner.invoke(app, ["verify-package", str(package), "--root", str(root)])
     assert bad.exit_code == 1
     assert "INVALID" in bad.output
+
+
+def test_the_council_check_reads_the_real_register(desk: ProvisionDesk) -> None:
+    """The council's condition (request, legal basis, section-chief decision, return date) judged on this register."""
+    from yakuba.council.checks import Verdict, check_provisions, judge, provision_register
+
+    request_no = _receive(desk)
+    since, until = CARD_START - dt.timedelta(days=1), CARD_START + dt.timedelta(days=30)
+    pending = judge("p", lambda: check_provisions(provision_register(desk.recorder, since=since, until=until)))
+    _approve(desk, request_no)
+    decided = judge("p", lambda: check_provisions(provision_register(desk.recorder, since=since, until=until)))
+    assert pending.verdict is Verdict.HOLDS  # nothing has left yet: a request awaiting its decision breaks nothing
+    assert decided.verdict is Verdict.HOLDS, decided.evidence

@@ -6,11 +6,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yakuba.audit import AuditEntry
 from yakuba.council.checks._verdict import Evidence, broken, cannot_tell
 from yakuba.recorder.service import MINIMUM_RETENTION
+
+if TYPE_CHECKING:
+    from yakuba.recorder import Recorder
 
 __all__ = [
     "EMPTY_PURPOSE_DIGESTS",
@@ -62,12 +65,11 @@ class ProvisionRegister:
     reason: str = ""
 
 
-def provision_register(recorder: object, *, since: dt.datetime, until: dt.datetime) -> ProvisionRegister:
-    """Adapter: `recorder.provisions(since=, until=)` when the recorder has it; otherwise not available."""
-    method = getattr(recorder, "provisions", None)
-    if method is None or not callable(method):
-        return ProvisionRegister(provisions=(), available=False, reason="provision register not available")
-    return ProvisionRegister(provisions=tuple(method(since=since, until=until)), available=True)
+def provision_register(recorder: Recorder, *, since: dt.datetime, until: dt.datetime) -> ProvisionRegister:
+    """The recorder's external-provision register for requests received in [SINCE, UNTIL)."""
+    from yakuba.recorder import provisions
+
+    return ProvisionRegister(provisions=tuple(provisions(recorder, since=since, until=until)), available=True)
 
 
 def check_provisions(register: ProvisionRegister) -> Evidence:
