@@ -6,6 +6,8 @@ import datetime as dt
 import hmac
 import logging
 
+from cryptography import x509
+
 from yakuba.clock import JST, Clock
 from yakuba.config import CityConfig
 from yakuba.documents import DocumentHeader, DocumentKind, DocumentRequest, SerialStatus
@@ -134,17 +136,7 @@ class IssuerService:
         request = submission.request
         kind = self._check_route(request)  # 0
         now = self._clock.now()
-        digest = request_digest(request.signed_form())
-        cert = verify_card_authentication(  # 1
-            trust=self._trust.current(),
-            certificate_der=submission.card_certificate,
-            signature=submission.signature,
-            challenge=submission.challenge,
-            request_digest=digest,
-            kiosk_id=request.kiosk_id,
-            now=now,
-        )
-        fingerprint = card_fingerprint(submission.card_certificate)
+        cert, digest, fingerprint = self._verify_card(submission, now=now)  # 1
         card_hash = self._hasher.card(fingerprint)
         existing = self._log_store.fetch_entry(request.transaction_id)  # 2
         if existing is not None:
@@ -216,6 +208,24 @@ class IssuerService:
             answer.pages,
         )
         return answer
+
+    def _verify_card(
+        self, submission: RoutedSubmission | TaggedHistorySubmission, *, now: dt.datetime
+    ) -> tuple[x509.Certificate, bytes, str]:
+        """Verify the card's signature over this exact request ourselves (end to end: a relay cannot alter it);
+        return the card certificate, the request digest and the certificate's fingerprint."""
+        request = submission.request
+        digest = request_digest(request.signed_form())
+        cert = verify_card_authentication(
+            trust=self._trust.current(),
+            certificate_der=submission.card_certificate,
+            signature=submission.signature,
+            challenge=submission.challenge,
+            request_digest=digest,
+            kiosk_id=request.kiosk_id,
+            now=now,
+        )
+        return cert, digest, card_fingerprint(submission.card_certificate)
 
     def _check_route(self, request: IssuanceRequest) -> DocumentKind:
         if request.city != self._city.code:
@@ -379,17 +389,7 @@ class IssuerService:
         if request.city != self._city.code:  # 0
             raise WrongCityError(f"this issuer serves city {self._city.code}, not {request.city}")
         now = self._clock.now()
-        digest = request_digest(request.signed_form())
-        cert = verify_card_authentication(  # 1
-            trust=self._trust.current(),
-            certificate_der=submission.card_certificate,
-            signature=submission.signature,
-            challenge=submission.challenge,
-            request_digest=digest,
-            kiosk_id=request.kiosk_id,
-            now=now,
-        )
-        fingerprint = card_fingerprint(submission.card_certificate)
+        cert, digest, fingerprint = self._verify_card(submission, now=now)  # 1
         refs = self._planner.card_subjects(card_serial=format(cert.serial_number, "016X"), fingerprint=fingerprint)
         records = self._audit.history(self._audit.subject(ref) for ref in refs)[-MAX_HISTORY_RECORDS:]  # 2, 3
         document = HistoryDocument(
