@@ -69,7 +69,7 @@ def text_width(text: str) -> float:
 def _fit(field: str, value: str, limit: float) -> str:
     width = text_width(value)
     if width > limit:
-        raise FieldTooLongError(field=field, value=value, width=round(width, 2), limit=limit)
+        raise FieldTooLongError(field=field, width=round(width, 2), limit=limit)
     return value
 
 

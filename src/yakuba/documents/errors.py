@@ -20,13 +20,14 @@ class FieldTooLongError(ValidationError):
     message_ja = "証明書の欄に収まらない項目があるため発行できません。窓口にお問い合わせください。"
     message_en = "A value does not fit its field on the certificate; please ask at the city office."
 
-    def __init__(self, *, field: str, value: str, width: float, limit: float) -> None:
+    def __init__(self, *, field: str, width: float, limit: float) -> None:
+        # The value itself (a name, an address) never goes into the message: errors reach logs and screens.
         self.field = field
         self.width = width
         self.limit = limit
         super().__init__(
-            f"{field}: {value!r} is {width:g} em wide, the field holds {limit:g} em; refused rather than cut off",
-            ja=f"{field}: 「{value}」は欄の幅（{limit:g}文字分）を超えるため、省略せず発行を中止しました",
+            f"{field}: the value is {width:g} em wide, the field holds {limit:g} em; refused rather than cut off",
+            ja=f"{field}: 値が欄の幅（{limit:g}文字分）を超えるため、省略せず発行を中止しました",
         )
 
 
