@@ -12,6 +12,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
+from yakuba.clock import JST
 from yakuba.config import Role
 from yakuba.documents import DocumentTrust, verify_document
 from yakuba.errors import EligibilityError, WrongPinError, YakubaError
@@ -277,3 +278,29 @@ async def test_health_of_every_role(chain: Chain) -> None:
             continue
         health = await check_health(chain.dep, cfg.instance)
         assert health["status"] == "ok"
+
+
+async def test_center_settlement_command_shows_the_month(chain: Chain) -> None:
+    """`yakuba center settlement` reconciles what the chains printed: the month's lines from the center's store."""
+    from typer.testing import CliRunner
+
+    from yakuba.center import settlement_report
+    from yakuba.cli._center import app
+
+    assert ISSUED
+    month = chain.clock.now().astimezone(JST).strftime("%Y-%m")
+    rows = await asyncio.to_thread(settlement_report, chain.dep, month)
+    printed = sum(r.copies_printed for r in rows)
+    yen = sum(r.amount_yen for r in rows)
+    assert printed >= len(ISSUED)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["settlement", month, "-d", str(chain.dep.root)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    total_line = next(line for line in result.output.splitlines() if " total " in line)
+    assert f"{yen:,}" in total_line
+    assert str(printed) in total_line
+    resumed = await asyncio.to_thread(
+        CliRunner().invoke, app, ["resume", "--city", NISHITOKYO, "-d", str(chain.dep.root)]
+    )
+    assert "not suspended" in resumed.output

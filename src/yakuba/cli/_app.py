@@ -55,6 +55,7 @@ def _register_subcommands() -> None:
         _bench_provision,
         _bench_recorder,
         _card,
+        _center,
         _council,
         _demo,
         _kiosk,
@@ -72,6 +73,7 @@ def _register_subcommands() -> None:
     app.add_typer(_kiosk.app, name="kiosk")
     app.add_typer(_recorder.app, name="recorder")
     app.add_typer(_council.app, name="council")
+    app.add_typer(_center.app, name="center")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     app.command(name="up")(_up.up)
