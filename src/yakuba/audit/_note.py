@@ -102,10 +102,14 @@ class NoteSigner:
         return NoteVerifier(name=self.name, public_key=self._public)
 
 
-class NoteVerifier:
-    """The public half of a NoteSigner; encodes as a vkey `<name>+<hex id>+<base64(0x01 || key)>`."""
+class _Ed25519Verifier:
+    """A named Ed25519 public key of one signature type, and its vkey `<name>+<hex id>+<base64(type || key)>`.
 
-    sig_type = SIG_ED25519
+    The log's and a witness's verifiers are separate classes on purpose: a cosignature key must never pass
+    where a log key is required (isinstance checks tell them apart).
+    """
+
+    sig_type: int
 
     def __init__(self, *, name: str, public_key: bytes) -> None:
         _check_name(name)
@@ -119,6 +123,12 @@ class NoteVerifier:
     def vkey(self) -> str:
         material = base64.b64encode(bytes([self.sig_type]) + self.public_key).decode("ascii")
         return f"{self.name}+{self.key_id:08x}+{material}"
+
+
+class NoteVerifier(_Ed25519Verifier):
+    """The public half of a NoteSigner."""
+
+    sig_type = SIG_ED25519
 
     def verify(self, text: bytes, signature: bytes) -> None:
         if len(signature) != 64:
@@ -158,23 +168,10 @@ def _cosigned_message(text: bytes, timestamp: int) -> bytes:
     return f"{_COSIGNATURE_HEADER}time {timestamp}\n".encode("ascii") + text
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(_Ed25519Verifier):
     """The public half of a CosignatureSigner."""
 
     sig_type = SIG_COSIGNATURE_V1
-
-    def __init__(self, *, name: str, public_key: bytes) -> None:
-        _check_name(name)
-        if len(public_key) != 32:
-            raise CheckpointError("an Ed25519 public key has 32 bytes")
-        self.name = name
-        self.public_key = public_key
-        self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        self.key_id = key_id(name, self.sig_type, public_key)
-
-    def vkey(self) -> str:
-        material = base64.b64encode(bytes([self.sig_type]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id:08x}+{material}"
 
     def timestamp(self, signature: bytes) -> int:
         """The cosigning time (POSIX seconds) carried by a cosignature; verify it first."""
