@@ -19,6 +19,8 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from yakuba.documents._cms import CmsTemplate
+from yakuba.documents._incremental import SignatureLayout
 from yakuba.errors import ConfigError
 
 __all__ = ["SIGNATURE_BYTES_RESERVED", "SIGNATURE_FIELD", "DocumentSigner"]
@@ -27,28 +29,27 @@ SIGNATURE_FIELD = "CitySeal"
 """The one signature field of a certificate PDF."""
 
 SIGNATURE_BYTES_RESERVED = 8192
-"""Room for the CMS (P-256 signature + 2-3 certificates, ~2.5 KB); reserving it skips pyHanko's sizing pass."""
+"""Room for the CMS (P-256 signature + 2-3 certificates, ~2 KB), in hex digits as pyHanko counts it;
+reserving it skips pyHanko's sizing pass."""
+
+SIGNATURE_REASON = "公印 (city seal): certified copy issued by the city"
 
 P256_COORDINATE_BYTES = 32
-
-
-_CONSTANT_ATTRIBUTES = frozenset({"content_type", "message_digest", "signing_certificate_v2"})
-"""The PAdES B-B signed attributes pyHanko produces for us; only message_digest changes per document."""
 
 
 class _TemplateCmsSigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner, with the constant parts of its CMS container encoded once per process.
 
     pyHanko re-encodes certificates and attributes with asn1crypto for every signature (~8 ms, most of the
-    signing time). The first container is built by pyHanko itself; later ones reuse its DER and change
-    only the message digest and the signature. Anything unusual (dry runs, timestamps, other digests,
-    other attributes) falls back to pyHanko's own path.
+    signing time). The first container is built by pyHanko itself; later ones are assembled from its DER
+    (`CmsTemplate`), changing only the message digest and the signature. Anything unusual (dry runs,
+    timestamps, other digests, other attributes) falls back to pyHanko's own path.
     """
 
     def __init__(self, *, private_key: ec.EllipticCurvePrivateKey, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._key = private_key
-        self._template: bytes | None = None
+        self.template: CmsTemplate | None = None
 
     async def async_sign(
         self,
@@ -61,36 +62,22 @@ class _TemplateCmsSigner(signers.SimpleSigner):
         is_pdf_sig: bool = True,
         encap_content_info: Any = None,
     ) -> cms.ContentInfo:
-        usual = not dry_run and timestamper is None and encap_content_info is None and is_pdf_sig
-        if not usual or digest_algorithm.lower() != "sha256" or self._template is None:
-            built: cms.ContentInfo = await super().async_sign(
-                data_digest,
-                digest_algorithm,
-                dry_run=dry_run,
-                use_pades=use_pades,
-                timestamper=timestamper,
-                signed_attr_settings=signed_attr_settings,
-                is_pdf_sig=is_pdf_sig,
-                encap_content_info=encap_content_info,
-            )
-            if usual and digest_algorithm.lower() == "sha256" and use_pades:
-                attrs = built["content"]["signer_infos"][0]["signed_attrs"]
-                if {a["type"].native for a in attrs} == _CONSTANT_ATTRIBUTES:
-                    self._template = built.dump()
-            return built
-        container = cms.ContentInfo.load(self._template)
-        signer_info = container["content"]["signer_infos"][0]
-        attributes = cms.CMSAttributes(
-            [
-                cms.CMSAttribute({"type": "message_digest", "values": [data_digest]})
-                if attribute["type"].native == "message_digest"
-                else attribute
-                for attribute in signer_info["signed_attrs"]
-            ]
+        usual = not dry_run and timestamper is None and encap_content_info is None and is_pdf_sig and use_pades
+        if usual and digest_algorithm.lower() == "sha256" and self.template is not None:
+            return cms.ContentInfo.load(self.template.sign(data_digest, self._key))
+        built: cms.ContentInfo = await super().async_sign(
+            data_digest,
+            digest_algorithm,
+            dry_run=dry_run,
+            use_pades=use_pades,
+            timestamper=timestamper,
+            signed_attr_settings=signed_attr_settings,
+            is_pdf_sig=is_pdf_sig,
+            encap_content_info=encap_content_info,
         )
-        signer_info["signed_attrs"] = attributes
-        signer_info["signature"] = self._key.sign(attributes.dump(), ec.ECDSA(hashes.SHA256()))
-        return container
+        if usual and digest_algorithm.lower() == "sha256":
+            self.template = CmsTemplate.capture(built)
+        return built
 
 
 class DocumentSigner:
@@ -123,20 +110,21 @@ class DocumentSigner:
         )
         signing_cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
         others = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
+        self._cms_signer = _TemplateCmsSigner(
+            private_key=private_key,
+            signing_cert=signing_cert,
+            signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+            cert_registry=SimpleCertificateStore.from_certs([signing_cert, *others]),  # type: ignore[no-untyped-call]
+        )
         self._pdf_signer = signers.PdfSigner(
             signers.PdfSignatureMetadata(
                 field_name=SIGNATURE_FIELD,
                 subfilter=SigSeedSubFilter.PADES,
                 md_algorithm="sha256",
-                reason="公印 (city seal): certified copy issued by the city",
+                reason=SIGNATURE_REASON,
                 location=city_code,
             ),
-            signer=_TemplateCmsSigner(
-                private_key=private_key,
-                signing_cert=signing_cert,
-                signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
-                cert_registry=SimpleCertificateStore.from_certs([signing_cert, *others]),  # type: ignore[no-untyped-call]
-            ),
+            signer=self._cms_signer,
         )
 
     @classmethod
@@ -179,7 +167,25 @@ class DocumentSigner:
         return r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big")
 
     def sign_pdf(self, pdf: bytes) -> bytes:
-        """PDF with a PAdES baseline (B-B) signature appended as an incremental update; no network access."""
+        """PDF with a PAdES baseline (B-B) signature appended as an incremental update; no network access.
+
+        The first document of a process is signed by pyHanko, which gives the CMS template; later plain
+        typst PDFs get the same update written directly (`SignatureLayout`), anything else goes to pyHanko.
+        """
+        template = self._cms_signer.template
+        layout = SignatureLayout.read(pdf) if template is not None else None
+        if template is None or layout is None:
+            return self._sign_with_pyhanko(pdf)
+        return layout.sign(
+            pdf,
+            field=SIGNATURE_FIELD,
+            reason=SIGNATURE_REASON,
+            location=self.city_code,
+            reserved_hex=SIGNATURE_BYTES_RESERVED,
+            cms=lambda digest: template.sign(digest, self._private_key),
+        )
+
+    def _sign_with_pyhanko(self, pdf: bytes) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         out = io.BytesIO()
         self._pdf_signer.sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES_RESERVED)
