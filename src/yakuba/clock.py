@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-__all__ = ["JST", "Clock", "FixedClock", "SystemClock"]
+__all__ = ["JST", "Clock", "FixedClock", "OffsetClock", "SystemClock"]
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -21,6 +21,18 @@ class SystemClock:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+class OffsetClock:
+    """The machine's clock moved by a fixed offset: it runs like the real one (timeouts and expiries still
+    pass), but shows another time of day. For runs that must be inside service hours whenever they start
+    (`yakuba torture`, `yakuba bench`), and to give one process a skewed clock on purpose."""
+
+    def __init__(self, offset: dt.timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
 
 
 class FixedClock:

@@ -8,16 +8,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Dialect, Engine, TypeDecorator, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yakuba.errors import StoreError
 
 __all__ = [
+    "SCHEMA_LOCK_KEY",
     "SQLITE_BUSY_TIMEOUT_MS",
     "UtcDateTime",
     "in_transaction",
+    "lock_schema",
     "make_engine",
     "migrate",
     "run_migrations_env",
@@ -103,6 +105,25 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+SCHEMA_LOCK_KEY = 0x79616B75
+"""PostgreSQL advisory lock key under which every yakuba schema change of a database is serialised."""
+
+
+def lock_schema(conn: Connection) -> None:
+    """Take the database's lock for schema changes at the start of CONN's transaction, before anything is read.
+
+    Several processes of one instance (`yakuba up --workers N`) start at once on one database: without it both
+    read "no table yet" and the second CREATE TABLE fails (found by `yakuba torture`). On SQLite: BEGIN
+    IMMEDIATE (the write lock; the other waits its busy timeout), which also puts the DDL in the transaction
+    (pysqlite would otherwise run it outside one); on PostgreSQL an advisory lock held to the end of the
+    transaction (one key for every component sharing the database: their migrations run one at a time).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
 def migrate(engine: Engine, *, script_location: Path, version_table: str, revision: str = "head") -> None:
     """Bring one component's tables up to REVISION with its Alembic scripts (linear, numbered, described).
 
@@ -117,6 +138,7 @@ def migrate(engine: Engine, *, script_location: Path, version_table: str, revisi
     cfg.attributes["version_table"] = version_table
     try:
         with engine.begin() as conn:
+            lock_schema(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:

@@ -57,12 +57,28 @@ def _check_log_name(log_name: str) -> None:
         raise ConfigError("an audit log name is a lowercase instance-style id")
 
 
-def _write_secret(path: Path, data: bytes) -> None:
-    """Create PATH with mode 0600 from the start (never world-readable, not even for an instant)."""
+def _write_secret(path: Path, data: bytes) -> bool:
+    """Create PATH with mode 0600 from the start (never world-readable, not even for an instant), whole or not
+    at all; False (and PATH left as it is) when it already exists.
+
+    Written to a private temporary file, then hard-linked into place: several processes of one instance
+    starting at once (`yakuba up --workers N`, found by `yakuba torture`) each try to create the key; exactly
+    one wins and the others read the winner's complete file, never a half-written or a different one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 def _read_secret(path: Path) -> bytes:
@@ -92,10 +108,14 @@ def create_log_keys(*, key_dir: Path, log_name: str, origin: str) -> NoteVerifie
     paths = LogKeys(key_dir=key_dir, log_name=log_name)
     if not paths.signing_key.exists():
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        _write_secret(paths.signing_key, pem)
-        verifier = NoteSigner(name=origin, private_key=key).verifier()
-        paths.verifier_key.write_text(verifier.vkey() + "\n", encoding="ascii")
+        _write_secret(paths.signing_key, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    if not paths.verifier_key.exists():
+        # From the key on disk (ours, or the one another process created first); every process writes the
+        # same text, replaced atomically, so a reader never sees a partial or a foreign vkey.
+        verifier = NoteSigner(name=origin, private_key=_load_ed25519(paths.signing_key)).verifier()
+        tmp = paths.verifier_key.with_name(f".{paths.verifier_key.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp.write_text(verifier.vkey() + "\n", encoding="ascii")
+        tmp.replace(paths.verifier_key)
     if not paths.subject_secret.exists():
         _write_secret(paths.subject_secret, secrets.token_bytes(SUBJECT_SECRET_BYTES))
     return load_log_verifier(key_dir=key_dir, log_name=log_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 from pathlib import Path
@@ -18,23 +19,64 @@ __all__ = ["serve", "up"]
 DeploymentDir = Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")]
 
 
+ClockOffset = Annotated[
+    float,
+    typer.Option(
+        "--clock-offset",
+        help="Seconds added to the machine's clock in the role processes (e.g. to run inside service hours); "
+        "the clock still runs, timeouts and expiries still pass.",
+    ),
+]
+
+
 def serve(
     directory: DeploymentDir,
     instance: Annotated[str, typer.Argument(help="The role instance to run, e.g. center-1.")],
+    listen_port: Annotated[
+        int | None,
+        typer.Option("--listen-port", help="Listen here instead of the configured port (a relay sits there)."),
+    ] = None,
+    reuse_port: Annotated[
+        bool, typer.Option("--reuse-port", help="SO_REUSEPORT: share the port with the instance's other workers.")
+    ] = False,
+    clock_offset: ClockOffset = 0.0,
 ) -> None:
     """Run one role instance of the deployment in this process until Ctrl-C or SIGTERM."""
     from yakuba.network.processes import serve_instance
 
-    serve_instance(load_deployment(directory), instance)
+    serve_instance(
+        load_deployment(directory),
+        instance,
+        listen_port=listen_port,
+        reuse_port=reuse_port,
+        clock_offset=dt.timedelta(seconds=clock_offset),
+    )
 
 
-def up(directory: DeploymentDir) -> None:
+def up(
+    directory: DeploymentDir,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes per role instance (kiosks excepted), sharing its port and its database.",
+        ),
+    ] = 1,
+    clock_offset: ClockOffset = 0.0,
+) -> None:
     """Start every role of the deployment on 127.0.0.1 as separate processes; Ctrl-C stops them all cleanly."""
     from yakuba.network.processes import Supervisor
 
     console = Console()
     dep = load_deployment(directory)
-    supervisor = Supervisor(dep=dep, config_path=find_config(directory), log_dir=dep.state_dir / "logs")
+    supervisor = Supervisor(
+        dep=dep,
+        config_path=find_config(directory),
+        log_dir=dep.state_dir / "logs",
+        workers=workers,
+        clock_offset=dt.timedelta(seconds=clock_offset),
+    )
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     previous_int = signal.getsignal(signal.SIGINT)
@@ -46,8 +88,8 @@ def up(directory: DeploymentDir) -> None:
         for column in ("instance", "role", "pid", "address"):
             table.add_column(column)
         addresses = {cfg.instance: f"{cfg.host}:{cfg.port}" for _, cfg in dep.services()}
-        for instance, role, pid in supervisor.instances:
-            table.add_row(instance, role.value, str(pid), addresses[instance])
+        for child in supervisor.children:
+            table.add_row(child.name, child.role.value, str(child.process.pid), addresses[child.instance])
         console.print(table)
         # From here Ctrl-C only asks to stop (a KeyboardInterrupt could land anywhere, even mid-start-up of
         # the sweeper); during start-up it interrupts, and the finally block still stops every child.

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from yakuba.clock import Clock
-from yakuba.database import UtcDateTime, in_transaction
+from yakuba.database import UtcDateTime, in_transaction, lock_schema
 from yakuba.errors import ValidationError, VerificationError
 
 __all__ = ["CHALLENGE_BYTES", "CHALLENGE_TTL", "Challenge", "ChallengeStore", "challenges_table"]
@@ -86,7 +86,12 @@ class ChallengeStore:
 
     def create_tables(self) -> None:
         """Create the challenges table if it does not exist yet."""
-        self._run(lambda conn: _metadata.create_all(conn, checkfirst=True))
+
+        def create(conn: Connection) -> None:
+            lock_schema(conn)  # workers of one center start at once on one database
+            _metadata.create_all(conn, checkfirst=True)
+
+        self._run(create)
 
     def issue(self, for_instance: str) -> Challenge:
         """A fresh challenge for the kiosk FOR_INSTANCE, valid for CHALLENGE_TTL."""

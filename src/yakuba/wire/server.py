@@ -105,7 +105,11 @@ class Server:
         port: int = 0,
         crl_path: Path | None = None,
         revoked_serials: frozenset[int] = frozenset(),
+        reuse_port: bool = False,
     ) -> None:
+        """REUSE_PORT sets SO_REUSEPORT: several processes of one instance (`yakuba up --workers N`) listen on
+        the same port and the kernel spreads new connections between them."""
+        self._reuse_port = reuse_port
         self._app = app
         self._identity = identity
         self._host = host
@@ -233,7 +237,7 @@ class Server:
     def _bind(self) -> socket.socket:
         try:
             family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-            sock = socket.create_server((self._host, self._requested_port), family=family)
+            sock = socket.create_server((self._host, self._requested_port), family=family, reuse_port=self._reuse_port)
             # Accepted sockets inherit TCP_NODELAY from the listener. asyncio would set it itself only for
             # sockets made with proto=IPPROTO_TCP, which create_server does not ask for; without it Nagle's
             # algorithm meets the client's delayed ACK and every response waits ~40 ms.
