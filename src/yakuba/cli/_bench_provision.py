@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
@@ -107,6 +110,45 @@ def _remux(sources: list[ClipSource], *, start: dt.datetime, end: dt.datetime, d
                     out.mux(packet)
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    wall: float
+    cpu: float
+
+
+def _median(runs: list[_Run]) -> _Run:
+    return _Run(wall=statistics.median(r.wall for r in runs), cpu=statistics.median(r.cpu for r in runs))
+
+
+def _stream_copy(
+    ffmpeg: str | None, sources: list[ClipSource], *, start: dt.datetime, window: dt.timedelta, dest: Path
+) -> _Run:
+    """The baseline: `ffmpeg -c copy` of the window (from the keyframe before it, so not frame-accurate); its CPU
+    time is the child process's."""
+    began, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = time.process_time()
+    if ffmpeg:
+        listing = dest.with_suffix(".txt")
+        listing.write_text("".join(f"file '{s.path}'\n" for s in sources))
+        offset = (start - sources[0].start).total_seconds()
+        cut = ["-ss", str(offset), "-i", str(listing), "-t", str(window.total_seconds()), "-c", "copy"]
+        subprocess.run([ffmpeg, "-y", "-v", "error", "-f", "concat", "-safe", "0", *cut, str(dest)], check=True)
+    else:
+        _remux(sources, start=start, end=start + window, dest=dest)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime + time.process_time() - own
+    return _Run(wall=wall, cpu=cpu)
+
+
+def _decode_errors(ffmpeg: str | None, path: Path) -> str:
+    if not ffmpeg:
+        return "not checked (ffmpeg absent)"
+    done = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    lines = done.stderr.strip().splitlines()
+    return "none" if done.returncode == 0 and not lines else f"{len(lines)} error lines"
+
+
 def bench_provision(
     minutes: Annotated[float, typer.Option(help="Length of the exported window.")] = 10.0,
     fps: Annotated[int, typer.Option(help="Frame rate of the synthetic footage.")] = 15,
@@ -114,9 +156,11 @@ def bench_provision(
     short: Annotated[bool, typer.Option("--short", help="A 1-minute window and 5 s of blurring.")] = False,
     width: Annotated[int, typer.Option(help="Frame width.")] = 1920,
     height: Annotated[int, typer.Option(help="Frame height.")] = 1080,
+    repeat: Annotated[int, typer.Option(help="Runs of the copy and the exact export, taken in turn.")] = 5,
 ) -> None:
-    """Export a MINUTES window from 1080p one-minute segments: exact (re-encoded) against a stream copy of the
-    same window (`ffmpeg -c copy`, or PyAV's remux when ffmpeg is absent); then blurring in frames per second."""
+    """Export a MINUTES window from 1080p one-minute segments: exact (smart cut: whole GOPs copied, boundary GOPs
+    re-encoded) against a stream copy of the same window (`ffmpeg -c copy`, or PyAV's remux when ffmpeg is
+    absent), in turn REPEAT times, medians of wall and CPU time; then blurring (every frame) in frames per second."""
     console = Console()
     if short:
         minutes, blur_seconds = 1.0, 5.0
@@ -135,60 +179,40 @@ def bench_provision(
         end = start + window
 
         ffmpeg = shutil.which("ffmpeg")
-        began = time.perf_counter()
-        if ffmpeg:
-            listing = root / "list.txt"
-            listing.write_text("".join(f"file '{s.path}'\n" for s in sources))
-            subprocess.run(
-                [
-                    ffmpeg,
-                    "-v",
-                    "error",
-                    "-f",
-                    "concat",
-                    "-safe",
-                    "0",
-                    "-ss",
-                    str(WINDOW_OFFSET.total_seconds()),
-                    "-i",
-                    str(listing),
-                    "-t",
-                    str(window.total_seconds()),
-                    "-c",
-                    "copy",
-                    str(root / "copy.mp4"),
-                ],
-                check=True,
-            )
-            baseline = "ffmpeg -c copy"
-        else:
-            _remux(sources, start=start, end=end, dest=root / "copy.mp4")
-            baseline = "PyAV remux (ffmpeg binary absent: stands in for ffmpeg -c copy)"
-        copy_s = time.perf_counter() - began
-        copied = len(decode_times(root / "copy.mp4")) if not ffmpeg else 0
-
-        began = time.perf_counter()
-        clip = export_window(sources=sources, start=start, end=end, dest=root / "exact.mp4")
-        exact_s = time.perf_counter() - began
+        baseline = "ffmpeg -c copy" if ffmpeg else "PyAV remux (ffmpeg binary absent: stands in for ffmpeg -c copy)"
+        copies: list[_Run] = []
+        exacts: list[_Run] = []
+        load = os.getloadavg()[0]
+        for _ in range(max(1, repeat)):
+            copies.append(_stream_copy(ffmpeg, sources, start=start, window=window, dest=root / "copy.mp4"))
+            began, cpu = time.perf_counter(), time.process_time()
+            clip = export_window(sources=sources, start=start, end=end, dest=root / "exact.mp4")
+            exacts.append(_Run(wall=time.perf_counter() - began, cpu=time.process_time() - cpu))
+        load = max(load, os.getloadavg()[0])
+        copy, exact = _median(copies), _median(exacts)
         times = decode_times(clip.path)
         frame = dt.timedelta(seconds=1 / fps)
         accurate = abs(times[0] - start) <= frame and abs(times[-1] - (end - frame)) <= frame
+        console.print(f"load average (1 min) during the runs: up to {load:.1f}; medians of {len(copies)} runs each")
+        console.print(f"stream copy ({baseline}): {copy.wall:.3f} s wall, {copy.cpu:.3f} s CPU")
         console.print(
-            f"stream copy [{baseline}]: {copy_s:.2f} s"
-            + (f" ({copied} frames, from the keyframe before the window)" if copied else "")
+            f"exact export (smart cut): {exact.wall:.3f} s wall, {exact.cpu:.3f} s CPU, {clip.frames} frames "
+            f"({clip.copied} copied, {clip.frames - clip.copied} re-encoded), "
+            f"{exact.cpu / clip.frames * 1e6:.0f} us CPU per frame"
         )
         console.print(
-            f"exact export: {exact_s:.2f} s, {clip.frames} frames, {clip.frames / exact_s:.0f} frames/s, "
-            f"{copy_s / exact_s:.2f}x the stream copy's speed (target 0.8x); first/last frame within one frame "
-            f"of the request: {accurate}"
+            f"speed relative to the stream copy: {copy.wall / exact.wall:.2f}x wall, {copy.cpu / exact.cpu:.2f}x CPU "
+            f"(target 0.8x); first/last frame within one frame of the request: {accurate}; "
+            f"decoder errors (ffmpeg -v error): {_decode_errors(ffmpeg, clip.path)}"
         )
 
         blur_end = start + dt.timedelta(seconds=blur_seconds)
         blurrer = Blurrer(detector=Detector.from_opencv())
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         blurred = export_window(sources=sources, start=start, end=blur_end, dest=root / "blur.mp4", blurrer=blurrer)
-        blur_s = time.perf_counter() - began
+        blur_s, blur_cpu = time.perf_counter() - began, time.process_time() - cpu
         console.print(
-            f"blurred export: {blurred.frames} frames in {blur_s:.2f} s = {blurred.frames / blur_s:.1f} frames/s "
-            f"({len(blurred.flagged)} frames flagged for review)"
+            f"blurred export (every frame decoded, blurred, re-encoded): {blurred.frames} frames in {blur_s:.2f} s "
+            f"= {blurred.frames / blur_s:.1f} frames/s, {blur_cpu / blurred.frames * 1000:.0f} ms CPU per frame "
+            f"({len(blurred.flagged)} frames flagged for review); load average now {os.getloadavg()[0]:.1f}"
         )

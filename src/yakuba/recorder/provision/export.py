@@ -12,6 +12,8 @@ import av
 from av.video.frame import PictureType
 
 from yakuba.recorder.errors import ExportError
+from yakuba.recorder.provision._avc import NotSpliceableError
+from yakuba.recorder.provision._smartcut import creation_time, smart_cut
 from yakuba.recorder.provision.blur import Blurrer, Region
 
 __all__ = [
@@ -64,21 +66,15 @@ class ClipResult:
     audio: bool
     blurred: bool
     flagged: tuple[FlaggedFrame, ...]
-
-
-def _creation_time(container: av.container.InputContainer) -> dt.datetime:
-    text = container.metadata.get("creation_time")
-    if not text:
-        raise ExportError("a source segment holds no recording time")
-    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    copied: int = 0
+    """Frames copied as recorded (smart cut); the rest were re-encoded."""
 
 
 def decode_times(path: Path) -> list[dt.datetime]:
     """The wall-clock time of every frame of a clip we exported (creation_time + presentation time, which counts
     from creation_time by construction)."""
     with av.open(str(path)) as container:
-        origin = _creation_time(container)
+        origin = creation_time(container)
         stream = container.streams.video[0]
         tb = stream.time_base or Fraction(1, 1)
         return [origin + dt.timedelta(seconds=float(f.pts * tb)) for f in container.decode(stream) if f.pts is not None]
@@ -96,9 +92,70 @@ def export_window(
 ) -> ClipResult:
     """Write the frames of [START, END) from SOURCES (in recording order) to DEST as one H.264 MP4.
 
-    1. For each source, seek to the keyframe at or before START and decode from there: the boundary GOPs are
-       decoded and re-encoded, so the clip starts and ends on the requested frames, not on keyframes (stops
-       unrequested footage leaking into the copy).
+    Without blurring, a smart cut: whole GOPs inside the window are copied as recorded and only the boundary GOPs
+    are re-encoded (see `_smartcut.smart_cut`); sources it cannot splice (not H.264 in MP4, open GOPs, a picture
+    size that changes between files) fall back to re-encoding every frame. With blurring every frame is decoded,
+    processed and re-encoded. Either way the clip starts and ends on the requested frames, not on keyframes
+    (stops unrequested footage leaking into the copy), and requested versus actual first and last frame times are
+    returned.
+    """
+    if blurrer is None:
+        out = av.open(str(dest), "w", format="mp4")
+        try:
+            cut = smart_cut(
+                sources=sources,
+                start=start,
+                end=end,
+                out=out,
+                keep_audio=keep_audio,
+                encoder_options={"preset": EXPORT_PRESET, "crf": EXPORT_CRF},
+                progress=progress,
+            )
+        except NotSpliceableError:
+            out.close()
+            dest.unlink(missing_ok=True)
+        except av.FFmpegError as exc:
+            out.close()
+            dest.unlink(missing_ok=True)
+            raise ExportError(f"export failed ({type(exc).__name__})") from exc
+        except ExportError:
+            out.close()
+            dest.unlink(missing_ok=True)
+            raise
+        else:
+            out.close()
+            return ClipResult(
+                path=dest,
+                requested_start=start,
+                requested_end=end,
+                actual_first=cut.first,
+                actual_last=cut.last,
+                frames=cut.frames,
+                fps=cut.fps,
+                sources=cut.sources,
+                audio=cut.audio,
+                blurred=False,
+                flagged=(),
+                copied=cut.copied,
+            )
+    return _reencode_window(
+        sources=sources, start=start, end=end, dest=dest, keep_audio=keep_audio, blurrer=blurrer, progress=progress
+    )
+
+
+def _reencode_window(
+    *,
+    sources: Sequence[ClipSource],
+    start: dt.datetime,
+    end: dt.datetime,
+    dest: Path,
+    keep_audio: bool,
+    blurrer: Blurrer | None,
+    progress: Progress | None,
+) -> ClipResult:
+    """Decode every frame of the window and encode it again (blurring, or sources a smart cut cannot splice).
+
+    1. For each source, seek to the keyframe at or before START and decode from there.
     2. Keep a frame only if its wall time (container time + pts) is in [START, END) and later than the last
        kept frame (overlapping files are not shown twice).
     3. Blur faces and plates when asked, recording each flagged frame for the review step.
@@ -122,7 +179,7 @@ def export_window(
             with av.open(str(source.path)) as container:
                 vstream = container.streams.video[0]
                 vstream.thread_type = "AUTO"
-                seg_start = _creation_time(container)
+                seg_start = creation_time(container)
                 base = vstream.start_time or 0
                 tb = vstream.time_base or Fraction(1, 1)
                 astream = container.streams.audio[0] if keep_audio and container.streams.audio else None
