@@ -1,16 +1,20 @@
-"""`yakuba kiosk issue` and `history`: a resident at a kiosk, issuing a certificate or reading their own history."""
+"""`yakuba kiosk issue`, `history` and `screen`: a resident at a kiosk, by command or on the kiosk's touch screen."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from yakuba.errors import ValidationError, YakubaError
+
+if TYPE_CHECKING:
+    from yakuba.config import Deployment
+    from yakuba.kiosk.screen import ScreenSettings
 
 __all__ = ["OUTCOME_LABELS", "app", "parse_option"]
 
@@ -169,6 +173,82 @@ async def _issue(
             console.print(f"証明書をお取りください / taken: {len(taken)} copy(ies) into {take_to}")
         elif receipt.printed:
             console.print("証明書をお取りください / the copies wait in the spool until taken")
+
+
+@app.command()
+def screen(
+    directory: Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")],
+    kiosk: Annotated[str, typer.Option("--kiosk", help="The kiosk instance whose screen this is.")],
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=0, max=65535, help="Loopback port (default: the kiosk's configured port)."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Loopback address to listen on (127.0.0.1 or ::1).")] = (
+        "127.0.0.1"
+    ),
+    card_slot: Annotated[
+        Path | None,
+        typer.Option("--card-slot", help="Folder of card files standing in for the reader (default: in the state)."),
+    ] = None,
+    tray: Annotated[
+        Path | None, typer.Option("--tray", help="Output tray folder for printed PDFs (default: in the state).")
+    ] = None,
+    idle_seconds: Annotated[
+        float, typer.Option("--idle-seconds", min=1.0, help="Reset the screen after this long without input.")
+    ] = 90.0,
+    print_seconds: Annotated[
+        float, typer.Option("--print-seconds", min=0.0, help="Simulated printing time per copy.")
+    ] = 2.0,
+) -> None:
+    """Serve the kiosk's touch screen (plain HTTP on loopback: the kiosk's own display) until Ctrl-C.
+
+    Cards are "placed" by choosing a card file from the card slot folder; printed certificates land as PDF files
+    in the output tray. Under `yakuba up` the kiosk's configured port carries its HQ-facing health listener: give
+    another --port then.
+    """
+    from yakuba.config import load_deployment
+    from yakuba.kiosk.hq_client import find_kiosk
+    from yakuba.kiosk.screen import ScreenSettings, card_slot_dir, tray_dir
+
+    console = Console(highlight=False)
+    try:
+        dep = load_deployment(directory)
+        _, config = find_kiosk(dep, kiosk)
+        settings = ScreenSettings(
+            card_slot=card_slot or card_slot_dir(dep, kiosk),
+            tray=tray or tray_dir(dep, kiosk),
+            idle_seconds=idle_seconds,
+            end_seconds=min(15.0, idle_seconds),
+            print_seconds_per_copy=print_seconds,
+        )
+        asyncio.run(
+            _serve_screen(
+                console, dep=dep, kiosk=kiosk, settings=settings, host=host, port=config.port if port is None else port
+            )
+        )
+    except YakubaError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"refused [{exc.code}]: {exc.text_ja} / {exc.text_en}", markup=False
+        )
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+async def _serve_screen(
+    console: Console, *, dep: Deployment, kiosk: str, settings: ScreenSettings, host: str, port: int
+) -> None:
+    import signal
+
+    from yakuba.kiosk.screen import open_screen
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_screen(dep, instance=kiosk, settings=settings, host=host, port=port) as running:
+        console.print(f"kiosk {kiosk}: screen at {running.base_url}/ (Ctrl-C stops)")
+        console.print(f"  card slot: {settings.card_slot}")
+        console.print(f"  output tray: {settings.tray}")
+        await stop.wait()
 
 
 @app.command()

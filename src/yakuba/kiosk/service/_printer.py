@@ -38,6 +38,11 @@ class SpoolPrinter:
     def spool_dir(self) -> Path:
         return self._spool
 
+    @property
+    def jammed(self) -> bool:
+        """Whether the paper-jam switch is on for some copy number."""
+        return bool(self._jam)
+
     def jam_on(self, *copies: int) -> None:
         """Flip the paper-jam switch for these copy numbers (of every following print)."""
         self._jam = frozenset(copies)

@@ -1,0 +1,463 @@
+"""The kiosk screen's server-side state: one resident at a time, driving the kiosk's transaction state machine.
+
+The browser holds nothing: every press is a form post naming an action, the controller checks it belongs to the
+screen shown (and to this resident, by a token renewed at every reset), drives `KioskSession`, and the page is
+drawn again from `view()`. Work that talks to the network or the printer runs in a background task while the
+screen says so. A watchdog resets the screen after inactivity: the transaction is cancelled (coins returned),
+a card left on the reader is ejected, and every value of the previous resident is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+
+from yakuba.errors import CardLockedError, PinFormatError, WrongPinError, YakubaError
+from yakuba.kiosk.errors import CoinRejectedError, StepOrderError
+from yakuba.kiosk.screen._model import (
+    HONSEKI_KINDS,
+    KIND_OPTIONS,
+    OFFERED_COINS,
+    City,
+    Screen,
+    ScreenSettings,
+    SlotCard,
+    View,
+)
+from yakuba.kiosk.screen._texts import KIND_NAMES, LANGUAGES, Guidance, guidance_for
+from yakuba.kiosk.service import FeeQuote, Kiosk, KioskSession, Payment, PrintReceipt, SpoolPrinter, Step
+from yakuba.pki.card import CARD_FILE_SUFFIX
+from yakuba.wire.messages import MAX_COPIES
+
+__all__ = ["WATCH_INTERVAL", "ScreenController"]
+
+_log = logging.getLogger("yakuba.kiosk.screen")
+
+WATCH_INTERVAL = 0.25
+"""Seconds between two looks of the inactivity watchdog."""
+
+_NOT_IDLE = frozenset({Screen.HOME, Screen.WORKING, Screen.PRINTING, Screen.TAKE})
+"""Screens the inactivity reset leaves alone: nothing to drop, the system is working, or the reminder sounds
+until the resident presses stop (the paper is out and paid for)."""
+
+_END = frozenset({Screen.DONE, Screen.VOID, Screen.REFUSED})
+
+Form = Mapping[str, str | list[str]]
+
+
+class ScreenController:
+    """The screen of one kiosk (one resident at a time); every method is safe to call from request handlers."""
+
+    _session: KioskSession | None
+    _card: SlotCard | None
+    _basis: str | None
+    _kind: str | None
+    _options: set[str]
+    _tries_left: int | None
+    _pin_message: tuple[str, str] | None
+    _quote: FeeQuote | None
+    _payment: Payment | None
+    _inserted: list[int]
+    _rejected: int | None
+    _receipt: PrintReceipt | None
+    _guidance: Guidance | None
+    _refusal_code: str | None
+    _refusal_message: tuple[str, str] | None
+    _returned: tuple[int, ...]
+    _token: str
+    _screen: Screen
+    _lang: str
+    _copies: int
+    _last_input: float
+
+    def __init__(
+        self,
+        *,
+        kiosk: Kiosk,
+        settings: ScreenSettings,
+        cities: Sequence[City],
+        open_card: Callable[[Path], SlotCard],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kiosk = kiosk
+        self._settings = settings
+        self._cities = tuple(cities)
+        self._open_card = open_card
+        self._monotonic = monotonic
+        self._lock = asyncio.Lock()
+        self._version = 0
+        self._task: asyncio.Task[None] | None = None
+        self._actions: dict[str, Callable[[Form], Awaitable[None]]] = {
+            "start": self._start,
+            "insert": self._insert,
+            "basis": self._basis_chosen,
+            "kind": self._kind_chosen,
+            "options": self._options_chosen,
+            "copies": self._copies_chosen,
+            "back": self._back,
+            "pin": self._pin,
+            "remove": self._remove,
+            "confirm": self._confirm,
+            "coin": self._coin,
+            "cancel": self._cancel,
+            "stop": self._stop,
+            "reset": self._reset_action,
+            "lang": self._lang_switch,
+            "jam": self._jam_switch,
+        }
+        self._fresh()
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the screen does; the page polls it and redraws."""
+        return self._version
+
+    @property
+    def screen(self) -> Screen:
+        return self._screen
+
+    def slot_cards(self) -> tuple[str, ...]:
+        """The card files in the card slot folder (the cards one can place on the simulated reader)."""
+        folder = self._settings.card_slot
+        if not folder.is_dir():
+            return ()
+        return tuple(sorted(p.name for p in folder.iterdir() if p.suffix == CARD_FILE_SUFFIX and p.is_file()))
+
+    def view(self) -> View:
+        printer = self._kiosk.printer
+        return View(
+            screen=self._screen,
+            lang=self._lang,
+            token=self._token,
+            version=self._version,
+            card_in=self._card is not None,
+            slot_cards=self.slot_cards() if self._screen is Screen.CARD else (),
+            cities=self._cities,
+            kinds=HONSEKI_KINDS if self._basis == "honseki" else tuple(KIND_NAMES),
+            kind=self._kind,
+            kind_options=KIND_OPTIONS.get(self._kind or "", ()),
+            options=frozenset(self._options),
+            copies=self._copies,
+            max_copies=MAX_COPIES,
+            tries_left=self._tries_left,
+            pin_message=self._pin_message,
+            quote=self._quote,
+            payment=self._payment,
+            rejected=self._rejected,
+            receipt=self._receipt,
+            guidance=self._guidance,
+            refusal_code=self._refusal_code,
+            refusal_message=self._refusal_message,
+            returned=self._returned,
+            jam=printer.jammed if isinstance(printer, SpoolPrinter) else None,
+            print_seconds=self._settings.print_seconds_per_copy * self._copies,
+        )
+
+    # -- acting ------------------------------------------------------------------------------------------------
+
+    async def act(self, action: str, form: Form) -> None:
+        """Do ACTION with FORM's fields, if FORM carries this resident's token; anything else is ignored."""
+        handler = self._actions.get(action)
+        async with self._lock:
+            if handler is None or _field(form, "t") != self._token:
+                return  # a stale page (previous resident) or a forged post: nothing happens
+            self._last_input = self._monotonic()
+            try:
+                await handler(form)
+            except StepOrderError:
+                _log.debug("ignored %s at %s", action, self._screen.value)
+            except YakubaError as exc:
+                self._refuse(exc)
+            self._changed()
+
+    async def watch(self) -> None:
+        """The inactivity watchdog: runs until cancelled."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if self._idle():
+                async with self._lock:
+                    if self._idle():
+                        _log.info("screen reset after inactivity at %s", self._screen.value)
+                        await self._drop()
+
+    async def settled(self) -> None:
+        """Return once no background work (asking the city, printing) is running."""
+        while (task := self._task) is not None:
+            await asyncio.wait({task})
+
+    async def close(self) -> None:
+        """Shut down: wait for background work, then end the transaction as a reset would."""
+        await self.settled()
+        async with self._lock:
+            await self._drop()
+
+    # -- the steps ---------------------------------------------------------------------------------------------
+
+    async def _start(self, form: Form) -> None:
+        self._expect(Screen.HOME)
+        self._session = self._kiosk.new_session()
+        await self._session.start()
+        self._screen = Screen.CARD
+
+    async def _insert(self, form: Form) -> None:
+        self._expect(Screen.CARD)
+        name = _field(form, "card")
+        if name not in self.slot_cards():
+            return
+        self._card = self._open_card(self._settings.card_slot / name)
+        status = await self._require_session().insert_card(self._card)
+        self._tries_left = status.tries_left
+        self._screen = Screen.BASIS
+
+    async def _basis_chosen(self, form: Form) -> None:
+        self._expect(Screen.BASIS)
+        basis, city = _field(form, "basis"), _field(form, "city")
+        if basis == "residence" and self._card is not None:
+            city = self._card.city_code
+        elif basis != "honseki" or city not in {c.code for c in self._cities}:
+            return
+        await self._require_session().choose_basis(basis, city)
+        self._basis = basis
+        self._screen = Screen.KIND
+
+    async def _kind_chosen(self, form: Form) -> None:
+        self._expect(Screen.KIND)
+        kind = _field(form, "kind")
+        if kind not in self.view().kinds:
+            return
+        self._kind, self._options = kind, set()
+        self._screen = Screen.OPTIONS if kind in KIND_OPTIONS else Screen.COPIES
+
+    async def _options_chosen(self, form: Form) -> None:
+        self._expect(Screen.OPTIONS)
+        chosen = form.get("option", [])
+        picked = [chosen] if isinstance(chosen, str) else chosen
+        self._options = {o for o in picked if o in KIND_OPTIONS.get(self._kind or "", ())}
+        self._screen = Screen.COPIES
+
+    async def _back(self, form: Form) -> None:
+        if self._screen is Screen.OPTIONS:
+            self._screen = Screen.KIND
+        elif self._screen is Screen.COPIES:
+            self._screen = Screen.OPTIONS if self._kind in KIND_OPTIONS else Screen.KIND
+
+    async def _copies_chosen(self, form: Form) -> None:
+        self._expect(Screen.COPIES)
+        raw = _field(form, "copies")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_COPIES or self._kind is None:
+            return
+        self._copies = int(raw)
+        session = self._require_session()
+        await session.choose(self._kind, {o: True for o in sorted(self._options)}, self._copies)
+        self._tries_left = session.pin_tries_left()
+        self._screen = Screen.PIN
+
+    async def _pin(self, form: Form) -> None:
+        self._expect(Screen.PIN)
+        session = self._require_session()
+        try:
+            await session.enter_pin(_field(form, "pin"))
+        except WrongPinError as exc:
+            self._tries_left = exc.tries_left
+            self._pin_message = (exc.text_ja, exc.text_en)
+            return
+        except PinFormatError as exc:
+            self._pin_message = (exc.text_ja, exc.text_en)
+            return
+        except CardLockedError:
+            self._tries_left = 0
+            raise
+        self._pin_message = None
+        self._screen = Screen.REMOVE_CARD
+
+    async def _remove(self, form: Form) -> None:
+        card, session = self._card, self._session
+        if card is None:
+            return
+        self._card = None
+        if session is not None and session.card_inserted:
+            await session.remove_card()
+        else:
+            card.end_session()
+        if self._screen is Screen.REMOVE_CARD:
+            self._background(Screen.WORKING, self._request)
+        elif self._screen not in _END:
+            self._refuse("cancelled")  # the card taken before the PIN ends the transaction
+
+    async def _request(self) -> None:
+        self._quote = await self._require_session().request_issuance()
+        self._screen = Screen.FEE
+
+    async def _confirm(self, form: Form) -> None:
+        self._expect(Screen.FEE)
+        quote = await self._require_session().confirm_fee()
+        if quote.total_yen == 0:
+            self._background(Screen.PRINTING, self._print)
+            return
+        self._payment = Payment(inserted=0, due=quote.total_yen, remaining=quote.total_yen)
+        self._screen = Screen.PAY
+
+    async def _coin(self, form: Form) -> None:
+        self._expect(Screen.PAY)
+        raw = _field(form, "coin")
+        if not raw.isdigit() or int(raw) not in OFFERED_COINS:
+            return
+        coin = int(raw)
+        try:
+            self._payment = await self._require_session().pay(coin)
+        except CoinRejectedError:
+            self._rejected = coin
+            return
+        self._rejected = None
+        if not self._payment.returned:
+            self._inserted.append(coin)
+        if self._payment.complete:
+            self._background(Screen.PRINTING, self._print)
+
+    async def _print(self) -> None:
+        await asyncio.sleep(self._settings.print_seconds_per_copy * self._copies)
+        receipt = await self._require_session().print()
+        self._receipt, self._inserted = receipt, []
+        if receipt.printed:
+            self._screen = Screen.TAKE
+        else:
+            self._returned = receipt.change
+            self._screen = Screen.VOID
+
+    async def _stop(self, form: Form) -> None:
+        self._expect(Screen.TAKE)
+        await self._require_session().take_certificate(hand_to=self._settings.tray)
+        self._screen = Screen.DONE
+
+    async def _cancel(self, form: Form) -> None:
+        if self._screen is Screen.CARD:
+            await self._drop()
+            return
+        self._expect(Screen.BASIS, Screen.KIND, Screen.OPTIONS, Screen.COPIES, Screen.PIN, Screen.FEE, Screen.PAY)
+        self._returned = await self._require_session().cancel()
+        self._inserted = []
+        self._refuse("cancelled")
+
+    async def _reset_action(self, form: Form) -> None:
+        self._expect(*_END)
+        await self._drop()
+
+    async def _lang_switch(self, form: Form) -> None:
+        self._lang = LANGUAGES[(LANGUAGES.index(self._lang) + 1) % len(LANGUAGES)]
+
+    async def _jam_switch(self, form: Form) -> None:
+        printer = self._kiosk.printer
+        if isinstance(printer, SpoolPrinter) and self._screen is not Screen.PRINTING:
+            if printer.jammed:
+                printer.jam_on()
+            else:
+                printer.jam_on(*range(1, MAX_COPIES + 1))
+
+    # -- inside ------------------------------------------------------------------------------------------------
+
+    def _fresh(self) -> None:
+        """A clean screen for the next resident: nothing of the previous one is reachable from here."""
+        self._token = secrets.token_urlsafe(18)
+        self._screen = Screen.HOME
+        self._lang = LANGUAGES[0]
+        self._session = None
+        self._card = None
+        self._basis = None
+        self._kind = None
+        self._options = set()
+        self._copies = 1
+        self._tries_left = None
+        self._pin_message = None
+        self._quote = None
+        self._payment = None
+        self._inserted = []
+        self._rejected = None
+        self._receipt = None
+        self._guidance = None
+        self._refusal_code = None
+        self._refusal_message = None
+        self._returned = ()
+        self._last_input = self._monotonic()
+
+    async def _drop(self) -> None:
+        """End whatever is going on (coins back, card ejected, an untaken certificate to the tray) and start
+        fresh."""
+        session, card = self._session, self._card
+        try:
+            if session is not None and session.card_inserted:
+                await session.remove_card()
+            elif card is not None:
+                card.end_session()
+            if session is not None and session.step is Step.PRINTED:
+                await session.take_certificate(hand_to=self._settings.tray)
+            elif session is not None and not session.finished:
+                await session.cancel()
+        except YakubaError as exc:
+            _log.warning("ending the transaction on reset failed (%s)", exc.code)
+        self._fresh()
+        self._changed()
+
+    def _background(self, screen: Screen, work: Callable[[], Awaitable[None]]) -> None:
+        self._screen = screen
+
+        async def run() -> None:
+            async with self._lock:
+                try:
+                    await work()
+                except YakubaError as exc:
+                    self._refuse(exc)
+                except Exception:
+                    _log.exception("the kiosk failed at %s", screen.value)
+                    self._refuse(YakubaError())
+                finally:
+                    self._task = None
+                    self._last_input = self._monotonic()
+                    self._changed()
+
+        self._task = asyncio.create_task(run(), name=f"kiosk-screen-{screen.value}")
+
+    def _refuse(self, error: YakubaError | str) -> None:
+        self._guidance = guidance_for(error)
+        if isinstance(error, YakubaError):
+            self._refusal_code = error.code
+            # A detail without a Japanese version is technical (an address, an exception name): show the
+            # class's own message in both languages then.
+            english = error.text_en if error.detail_ja is not None else error.message_en
+            self._refusal_message = (error.text_ja, english)
+            _log.info("refusal shown: %s", error.code)
+        else:
+            self._refusal_code, self._refusal_message = error, None
+        session = self._session
+        if session is not None and session.finished and self._inserted:
+            self._returned = tuple(self._inserted)  # an aborted session refunds the whole escrow
+        self._inserted = []
+        self._screen = Screen.REFUSED
+
+    def _idle(self) -> bool:
+        if self._screen in _NOT_IDLE or self._task is not None:
+            return False
+        limit = self._settings.end_seconds if self._screen in _END else self._settings.idle_seconds
+        return self._monotonic() - self._last_input > limit
+
+    def _expect(self, *screens: Screen) -> None:
+        if self._screen not in screens:
+            raise StepOrderError(f"not on screen {self._screen.value}")
+
+    def _require_session(self) -> KioskSession:
+        if self._session is None:
+            raise StepOrderError("no transaction")
+        return self._session
+
+    def _changed(self) -> None:
+        self._version += 1
+
+
+def _field(form: Form, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else (value[0] if value else "")
