@@ -76,3 +76,22 @@ def test_workers_creating_the_audit_keys_together_all_get_the_same_keys(tmp_path
         assert len(got) == STARTERS
         assert len(set(got)) == 1
         assert not [p for p in (key_dir / "audit").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_issuer_workers_creating_the_city_log_key_together_all_read_the_one_key(tmp_path: Path) -> None:
+    """Every issuer of a city (and every worker of one) creates the city's issuance-log key on first start:
+    exactly one key is made, and no worker reads it half-written (before: "not a 32-byte key" at start-up)."""
+    from yakuba.issuer.person_hash import PersonHasher
+
+    for attempt in range(5):
+        key_dir = tmp_path / f"keys-{attempt}"
+        (key_dir / "cities" / "132292").mkdir(parents=True)
+        hashes: list[str] = []
+
+        def start(_url: str, key_dir: Path = key_dir, hashes: list[str] = hashes) -> None:
+            hashes.append(PersonHasher.from_key_dir(key_dir, "132292").person(1))
+
+        assert _all_at_once("", start) == []
+        assert len(hashes) == STARTERS
+        assert len(set(hashes)) == 1
+        assert [p.name for p in (key_dir / "cities" / "132292").iterdir()] == ["issuance-log-hmac.key"]

@@ -42,18 +42,24 @@ class PersonHasher:
         path = key_dir / "cities" / city_code / LOG_KEY_FILE
         if not path.parent.is_dir():
             raise ConfigError(f"{path.parent}: missing (run `yakuba pki init DIR`)")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _KEY_FILE_MODE)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(secrets.token_bytes(LOG_KEY_BYTES))
-                out.flush()
-                os.fsync(out.fileno())
+        if not path.exists():
+            # Written whole to a private temporary file, then hard-linked into place: of the issuers (and the
+            # workers of one, `up --workers`) starting together exactly one key wins and nobody reads it half
+            # written (found by `yakuba torture`: a worker read the file between its creation and its write).
+            tmp = path.with_name(f".{LOG_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _KEY_FILE_MODE)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(secrets.token_bytes(LOG_KEY_BYTES))
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
         key = path.read_bytes()
         if len(key) != LOG_KEY_BYTES:
-            # A concurrent creator may still be writing; a short file later is a real fault.
             raise ConfigError(f"{path}: not a {LOG_KEY_BYTES}-byte key")
         if path.stat().st_mode & 0o077:
             raise ConfigError(f"{path}: readable by others; chmod 600")
