@@ -12,6 +12,8 @@ __all__ = [
     "CardTamperedError",
     "ConfigError",
     "EligibilityError",
+    "KindSuspendedError",
+    "MaintenanceError",
     "NotFoundError",
     "PinFormatError",
     "ServiceClosedError",
@@ -172,6 +174,22 @@ class ServiceClosedError(YakubaError):
     http_status = 503
     message_ja = "ただいまサービス提供時間外です。"
     message_en = "The service is not available at this time."
+
+
+class KindSuspendedError(ServiceClosedError):
+    """The city suspended this certificate kind from its operations console, until staff lift it."""
+
+    code = "kind_suspended"
+    message_ja = "この証明書の交付は現在停止しています。市区町村の窓口にお問い合わせください。"
+    message_en = "This certificate is not being issued at the moment. Please ask at the city office."
+
+
+class MaintenanceError(ServiceClosedError):
+    """The city's systems are in a maintenance window set from its operations console."""
+
+    code = "maintenance"
+    message_ja = "ただいまシステムの保守作業中です。保守の終了後にご利用ください。"
+    message_en = "The city's systems are under maintenance. Please try again after the maintenance."
 
 
 class UpstreamError(YakubaError):

@@ -52,16 +52,19 @@ def _register_subcommands() -> None:
         _audit,
         _bench_audit,
         _bench_documents,
+        _bench_issuance,
         _bench_provision,
         _bench_recorder,
         _card,
         _center,
+        _console,
         _council,
         _demo,
         _kiosk,
         _pki,
         _recorder,
         _registry,
+        _torture,
         _up,
         _verify,
     )
@@ -74,11 +77,14 @@ def _register_subcommands() -> None:
     app.add_typer(_recorder.app, name="recorder")
     app.add_typer(_council.app, name="council")
     app.add_typer(_center.app, name="center")
+    app.add_typer(_console.app, name="console")
     app.command(name="verify")(_verify.verify)
     app.command(name="demo")(_demo.demo)
     app.command(name="up")(_up.up)
     app.command(name="serve")(_up.serve)
+    app.command(name="torture")(_torture.torture)
     bench_app.command(name="documents")(_bench_documents.bench_documents)
+    bench_app.command(name="issuance")(_bench_issuance.bench_issuance)
     bench_app.command(name="audit")(_bench_audit.bench_audit)
     bench_app.command(name="recorder")(_bench_recorder.bench_recorder)
     bench_app.command(name="provision")(_bench_provision.bench_provision)

@@ -13,6 +13,7 @@ __all__ = [
     "CenterConfig",
     "ChainConfig",
     "CityConfig",
+    "ConsoleConfig",
     "Deployment",
     "DeploymentSection",
     "IssuerConfig",
@@ -78,6 +79,20 @@ class IssuerConfig(ServiceConfig):
     system: Literal["juki", "koseki"] = Field(description="juki: 住民記録系 (residence, seal, tax); koseki: 戸籍系")
 
 
+class ConsoleConfig(_Frozen):
+    """A city's operations console (staff pages, the verification page): browsers, so server-only TLS."""
+
+    instance: InstanceId
+    host: Host = "127.0.0.1"
+    port: Port
+    database: str = Field(min_length=1, description="staff accounts and sessions; SQLAlchemy URL")
+    tls: bool = Field(default=True, description="HTTPS with a server certificate from the city's backbone CA")
+
+    @property
+    def base_url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+
 class CityConfig(_Frozen):
     """A participating municipality."""
 
@@ -90,6 +105,7 @@ class CityConfig(_Frozen):
     registry_database: str = Field(min_length=1)
     forwarder: ServiceConfig
     issuers: tuple[IssuerConfig, ...] = Field(min_length=1, strict=False)
+    console: ConsoleConfig | None = None
 
     @field_validator("code")
     @classmethod
@@ -151,7 +167,8 @@ class Deployment(_Frozen):
     def _unique(self) -> Deployment:
         seen_ids: set[str] = set()
         seen_addr: set[tuple[str, int]] = set()
-        for role, svc in self.services():
+        consoles = [("console", c.console) for c in self.cities if c.console is not None]
+        for role, svc in [*self.services(), *consoles]:
             if svc.instance in seen_ids:
                 raise ValueError(f"instance id {svc.instance!r} ({role}) is used twice")
             seen_ids.add(svc.instance)

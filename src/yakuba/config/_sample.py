@@ -23,8 +23,8 @@ _HEADER = """\
 """
 
 
-SAMPLE_PORTS = 15
-"""Ports the sample takes from its base port: one per role instance."""
+SAMPLE_PORTS = 17
+"""Ports the sample takes from its base port: one per role instance, then one per city's operations console."""
 
 
 def sample_deployment(*, name: str = "sample", base_port: int = BASE_PORT) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def sample_deployment(*, name: str = "sample", base_port: int = BASE_PORT) -> di
             "kiosks": [kiosk("nishitokyo-hall-1", "西東京市役所 田無庁舎 1階")],
         },
     ]
-    return {
+    sample: dict[str, Any] = {
         "deployment": {"name": name, "state_dir": "state", "key_dir": "state/keys"},
         "center": svc("center-1"),
         "jpki": svc("jpki-1"),
@@ -95,6 +95,10 @@ def sample_deployment(*, name: str = "sample", base_port: int = BASE_PORT) -> di
         ],
         "chains": chains,
     }
+    # The consoles take the last ports, so every role instance keeps the port it had before consoles existed.
+    for entry, prefix in zip(sample["cities"], ("nishitokyo", "kodaira"), strict=True):
+        entry["console"] = {**svc(f"{prefix}-console"), "tls": True}
+    return sample
 
 
 def write_sample(directory: Path, *, name: str = "sample", base_port: int = BASE_PORT) -> Deployment:

@@ -15,6 +15,7 @@ from yakuba.documents import DocumentSigner, RenderEngine
 from yakuba.errors import ConfigError
 from yakuba.issuer.api import build_router
 from yakuba.issuer.audit_trail import IssuerAudit
+from yakuba.issuer.controls_store import SqlServiceControls
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.ports import DocumentPress
 from yakuba.issuer.service import IssuerService
@@ -92,6 +93,7 @@ def build_service(dep: Deployment, *, instance: str, audit: IssuerAudit, clock: 
             hasher=PersonHasher.from_key_dir(dep.key_dir, city.code),
             audit=audit,
             clock=clock or SystemClock(),
+            controls=SqlServiceControls(engine=log.engine),
         )
     except BaseException:
         log.dispose()

@@ -10,6 +10,7 @@ from typing import Protocol
 from yakuba.documents import DocumentRequest, DocumentSigner, IssuedDocument, RenderEngine, issue_document
 from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.log_entry import EntryStatus, LogEntry, NewEntry
+from yakuba.issuer.service_controls import ServiceControl
 from yakuba.pki import CardTrust
 from yakuba.registry import (
     CardBinding,
@@ -23,7 +24,14 @@ from yakuba.registry import (
     TaxStatement,
 )
 
-__all__ = ["CardTrustSource", "DocumentPress", "IssuanceLog", "RegistryReads", "RegistrySource"]
+__all__ = [
+    "CardTrustSource",
+    "DocumentPress",
+    "IssuanceLog",
+    "RegistryReads",
+    "RegistrySource",
+    "ServiceControlSource",
+]
 
 
 class IssuanceLog(Protocol):
@@ -83,6 +91,12 @@ class CardTrustSource(Protocol):
     """The JPKI anchors with the newest CRL (yakuba.issuer.trust.ReloadingCardTrust)."""
 
     def current(self) -> CardTrust: ...
+
+
+class ServiceControlSource(Protocol):
+    """The city's service controls (yakuba.issuer.controls_store), set from its operations console."""
+
+    def active_controls(self, at: dt.datetime) -> list[ServiceControl]: ...
 
 
 class DocumentPress:

@@ -27,7 +27,8 @@ from yakuba.issuer.errors import (
 from yakuba.issuer.log_entry import DocumentStatus, EntryStatus, LogEntry, NewEntry, serial_prefix
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.planning import CertificatePlanner, Prepared
-from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, RegistrySource
+from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, RegistrySource, ServiceControlSource
+from yakuba.issuer.service_controls import check_controls
 from yakuba.wire.card_auth import verify_card_authentication
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
@@ -45,7 +46,7 @@ from yakuba.wire.messages import (
 )
 from yakuba.wire.sealing import SealingBinding, card_fingerprint, seal
 
-__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService"]
+__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService", "document_status_of"]
 
 _log = logging.getLogger("yakuba.issuer")
 
@@ -83,8 +84,11 @@ class IssuerService:
         audit: IssuerAudit,
         clock: Clock,
         city_allows_individual_number: bool = CITY_ALLOWS_INDIVIDUAL_NUMBER,
+        controls: ServiceControlSource | None = None,
     ) -> None:
+        """CONTROLS: the city's service controls (a suspended kind, a maintenance window); None: none apply."""
         self._city = city
+        self._controls = controls
         self._system = system
         self._issuer_id = issuer_id
         self._planner = CertificatePlanner(
@@ -110,7 +114,9 @@ class IssuerService:
     def issue(self, submission: RoutedSubmission) -> IssuanceAnswer:
         """Issue the certificate SUBMISSION asks for, sealed to its kiosk transaction key.
 
-        0. Refuse a request for another city or a kind this system does not hold (misrouting).
+        0. Refuse a request for another city or a kind this system does not hold (misrouting), and a kind the
+           city suspended or any kind during its maintenance window (the city's console decides; nothing is
+           logged or charged: the center fails its settlement line).
         1. Verify the card authentication again, here (end to end: a relay that altered the request, the
            challenge or the kiosk id, or a revoked or self-made card, fails; CRL reloaded when it changes).
            The challenge's single use is the center's check; ours against replay is the transaction id,
@@ -136,6 +142,8 @@ class IssuerService:
         request = submission.request
         kind = self._check_route(request)  # 0
         now = self._clock.now()
+        if self._controls is not None:
+            check_controls(self._controls.active_controls(now), kind=kind.value, at=now)
         cert, digest, fingerprint = self._verify_card(submission, now=now)  # 1
         card_hash = self._hasher.card(fingerprint)
         existing = self._log_store.fetch_entry(request.transaction_id)  # 2
@@ -409,20 +417,25 @@ class IssuerService:
 
     def document_status(self, serial: str) -> DocumentStatus:
         """The verification answer for SERIAL: issued here, its kind, city, day and status; no personal data."""
-        entry = self._log_store.fetch_by_serial(serial)
-        if entry is None or entry.issued_at is None or entry.content_digest is None:
-            raise NotFoundError(
-                "no certificate with this serial was issued here", ja="この番号の証明書は発行されていません"
-            )
-        status = SerialStatus(
-            serial=serial,
-            city_code=self._city.code,
-            kind=entry.kind,
-            issued_at=entry.issued_at,
-            content_digest=entry.content_digest,
-            revoked=entry.status in (EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED, EntryStatus.FAILED),
+        return document_status_of(self._log_store.fetch_by_serial(serial), serial=serial, city_code=self._city.code)
+
+
+def document_status_of(entry: LogEntry | None, *, serial: str, city_code: str) -> DocumentStatus:
+    """What a verifier may learn of SERIAL from its log ENTRY (the issuer's endpoint and the city's verification
+    page answer the same); NotFoundError when nothing was issued under it."""
+    if entry is None or entry.issued_at is None or entry.content_digest is None:
+        raise NotFoundError(
+            "no certificate with this serial was issued here", ja="この番号の証明書は発行されていません"
         )
-        return DocumentStatus(serial_status=status, status=entry.status)
+    status = SerialStatus(
+        serial=serial,
+        city_code=city_code,
+        kind=entry.kind,
+        issued_at=entry.issued_at,
+        content_digest=entry.content_digest,
+        revoked=entry.status in (EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED, EntryStatus.FAILED),
+    )
+    return DocumentStatus(serial_status=status, status=entry.status)
 
 
 def _check_counts(completion: TaggedCompletion, *, requested: int) -> None:

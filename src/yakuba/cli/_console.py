@@ -1,0 +1,85 @@
+"""`yakuba console ...`: serve a city's operations console, add its staff accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="console",
+    help="The city operations console: staff pages and the certificate verification page, over HTTPS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DeploymentDir = Annotated[Path, typer.Argument(help="Deployment folder (holding yakuba.toml) or the TOML file.")]
+CityOpt = Annotated[str, typer.Option("--city", help="The city code whose console this is.")]
+
+
+@app.command()
+def serve(directory: DeploymentDir, city: CityOpt) -> None:
+    """Serve the console of CITY on its configured address until Ctrl-C (HTTPS with a certificate from the
+    city's backbone CA, made on first start)."""
+    import logging
+
+    from yakuba.config import load_deployment
+    from yakuba.console.server import ConsoleServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    server = ConsoleServer(load_deployment(directory), city_code=city)
+    Console().print(f"console of city {city}: starting (Ctrl-C stops it)")
+    try:
+        asyncio.run(server.serve_forever())
+    except KeyboardInterrupt:
+        Console().print("console stopped")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = str(typer.prompt("password (12+ characters)", hide_input=True))
+        if first != str(typer.prompt("again", hide_input=True)):
+            raise typer.BadParameter("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+@app.command(name="add-staff")
+def add_staff(
+    directory: DeploymentDir,
+    city: CityOpt,
+    login: Annotated[str, typer.Option("--login", help="Login name: 2-40 of a-z, 0-9, '.', '_', '-'.")],
+    role: Annotated[str, typer.Option("--role", help="viewer, operator or supervisor.")] = "viewer",
+) -> None:
+    """Add a staff account to CITY's console; the password is read from a hidden prompt (or stdin's first line)
+    and stored only as an Argon2id hash."""
+    from yakuba.clock import SystemClock
+    from yakuba.config import load_deployment
+    from yakuba.console.accounts import StaffRole
+    from yakuba.console.app import find_city
+    from yakuba.console.service import ConsoleAccess
+    from yakuba.console.store import SqlConsoleStore
+    from yakuba.errors import ValidationError
+
+    dep = load_deployment(directory)
+    config = find_city(dep, city).console
+    assert config is not None
+    try:
+        staff_role = StaffRole(role)
+    except ValueError:
+        raise ValidationError(f"unknown role {role!r}: viewer, operator or supervisor") from None
+    store = SqlConsoleStore.from_url(dep.database_url(config.database))
+    try:
+        staff = ConsoleAccess(store=store, clock=SystemClock()).add_staff(
+            login=login, role=staff_role, password=_read_password()
+        )
+    finally:
+        store.dispose()
+    Console().print(f"staff {staff.login} added to the console of {city} as {staff.role.value}")
