@@ -13,52 +13,10 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.recorder.provision.conftest import FPS, OPEN_GOP, RECORDER_A, RECORDER_B, START, segment
 
 from yakuba.recorder.provision import ClipResult, ClipSource, decode_times, export_window
 from yakuba.recorder.provision._avc import NotSpliceableError, annexb_units, parse_avcc
-
-START = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
-FPS = 10
-FRAME = dt.timedelta(seconds=1 / FPS)
-WIDTH, HEIGHT = 160, 96
-
-RECORDER_A = {"preset": "ultrafast", "g": "20"}
-"""What the synthetic cards write: Constrained Baseline, no B-frames, a keyframe every 2 s."""
-RECORDER_B = {"preset": "medium", "g": "15", "bf": "2", "profile": "high"}
-"""Another make of recorder: CABAC, B-frames (frames stored out of presentation order), other parameter sets."""
-OPEN_GOP = {"preset": "medium", "g": "15", "bf": "2", "x264-params": "open-gop=1"}
-"""Open GOPs: pictures after a keyframe in decode order refer to the GOP before it; no piece can start there."""
-
-
-def _picture(n: int, tint: int) -> npt.NDArray[np.uint8]:
-    """A frame that differs from every other: gradients that move with N and a block that walks across."""
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    image = np.empty((HEIGHT, WIDTH, 3), np.uint8)
-    image[..., 0] = (x * 2 + n * 5) % 256
-    image[..., 1] = (y * 3 + n * 2) % 256
-    image[..., 2] = tint
-    left = (n * 4) % (WIDTH - 16)
-    image[40:56, left : left + 16] = 255
-    return image
-
-
-def _segment(
-    path: Path, *, start: dt.datetime, seconds: int, options: dict[str, str], codec: str = "libx264", tint: int = 60
-) -> ClipSource:
-    with av.open(str(path), "w", format="mp4") as out:
-        out.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        video = out.add_stream(codec, rate=FPS)
-        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        video.options = options
-        first = round((start - START).total_seconds() * FPS)
-        for n in range(seconds * FPS):
-            frame = av.VideoFrame.from_ndarray(_picture(first + n, tint), format="rgb24")
-            frame.pts, frame.time_base = n, Fraction(1, FPS)
-            for packet in video.encode(frame):
-                out.mux(packet)
-        for packet in video.encode():
-            out.mux(packet)
-    return ClipSource(path=path, sha256=path.stem.ljust(64, "0"), start=start)
 
 
 def _frames(path: Path) -> dict[dt.datetime, npt.NDArray[np.uint8]]:
@@ -133,7 +91,7 @@ def _check_clip(
 
 def test_a_window_across_segments_copies_whole_gops_and_reencodes_only_its_start(tmp_path: Path) -> None:
     sources = [
-        _segment(tmp_path / f"a{n}.mp4", start=START + dt.timedelta(seconds=6 * n), seconds=6, options=RECORDER_A)
+        segment(tmp_path / f"a{n}.mp4", start=START + dt.timedelta(seconds=6 * n), seconds=6, options=RECORDER_A)
         for n in range(3)
     ]
     start, end = START + dt.timedelta(seconds=2.55), START + dt.timedelta(seconds=15.3)
@@ -151,7 +109,7 @@ def test_a_window_across_segments_copies_whole_gops_and_reencodes_only_its_start
 )
 def test_boundaries_on_and_off_keyframes(tmp_path: Path, start_s: float, end_s: float) -> None:
     sources = [
-        _segment(tmp_path / f"a{n}.mp4", start=START + dt.timedelta(seconds=6 * n), seconds=6, options=RECORDER_A)
+        segment(tmp_path / f"a{n}.mp4", start=START + dt.timedelta(seconds=6 * n), seconds=6, options=RECORDER_A)
         for n in range(3)
     ]
     start, end = START + dt.timedelta(seconds=start_s), START + dt.timedelta(seconds=end_s)
@@ -163,9 +121,9 @@ def test_reordered_frames_and_another_recorders_parameter_sets_splice_cleanly(tm
     """B-frames: a window that ends inside a GOP is re-encoded there too (a kept B-frame needs the P-frame after
     the end); the second recorder's different SPS/PPS travel in-band where the decoder must switch to them."""
     sources = [
-        _segment(tmp_path / "b0.mp4", start=START, seconds=6, options=RECORDER_B, tint=30),
-        _segment(tmp_path / "a1.mp4", start=START + dt.timedelta(seconds=6), seconds=6, options=RECORDER_A),
-        _segment(tmp_path / "b2.mp4", start=START + dt.timedelta(seconds=12), seconds=6, options=RECORDER_B),
+        segment(tmp_path / "b0.mp4", start=START, seconds=6, options=RECORDER_B, tint=30),
+        segment(tmp_path / "a1.mp4", start=START + dt.timedelta(seconds=6), seconds=6, options=RECORDER_A),
+        segment(tmp_path / "b2.mp4", start=START + dt.timedelta(seconds=12), seconds=6, options=RECORDER_B),
     ]
     configs = [parse_avcc(av.open(str(s.path)).streams.video[0].codec_context.extradata) for s in sources]
     assert configs[0].sps != configs[1].sps
@@ -178,10 +136,45 @@ def test_reordered_frames_and_another_recorders_parameter_sets_splice_cleanly(tm
     assert any(p.pts != p.dts for p in packets)  # the source really stores frames out of order
 
 
+def test_recorders_with_other_time_bases_are_spliced_in_the_clips_ticks(tmp_path: Path) -> None:
+    sources = [
+        segment(tmp_path / "a0.mp4", start=START, seconds=6, options=RECORDER_A),
+        segment(
+            tmp_path / "b1.mp4",
+            start=START + dt.timedelta(seconds=6),
+            seconds=6,
+            options=RECORDER_B,
+            time_base=Fraction(1, 90_000),
+        ),
+    ]
+    time_bases = [av.open(str(s.path)).streams.video[0].time_base for s in sources]
+    assert time_bases[0] != time_bases[1] == Fraction(1, 90_000)
+    start, end = START + dt.timedelta(seconds=3.35), START + dt.timedelta(seconds=11.05)
+    clip = export_window(sources=sources, start=start, end=end, dest=tmp_path / "clip.mp4")
+    assert 0 < clip.copied < clip.frames
+    _check_clip(clip, sources, start=start, end=end)
+
+
+def test_a_picture_size_that_changes_between_files_is_reencoded_at_the_first_size(tmp_path: Path) -> None:
+    sources = [
+        segment(tmp_path / "a0.mp4", start=START, seconds=4, options=RECORDER_A),
+        segment(
+            tmp_path / "a1.mp4", start=START + dt.timedelta(seconds=4), seconds=4, options=RECORDER_A, size=(96, 64)
+        ),
+    ]
+    start, end = START + dt.timedelta(seconds=1), START + dt.timedelta(seconds=7)
+    clip = export_window(sources=sources, start=start, end=end, dest=tmp_path / "clip.mp4")
+    assert clip.copied == 0
+    assert clip.frames == len(decode_times(clip.path)) == 60
+    with av.open(str(clip.path)) as container:
+        assert {(f.width, f.height) for f in container.decode(video=0)} == {(160, 96)}
+    assert _ffmpeg_errors(clip.path) == ""
+
+
 def test_overlapping_files_show_no_moment_twice(tmp_path: Path) -> None:
     sources = [
-        _segment(tmp_path / "a0.mp4", start=START, seconds=6, options=RECORDER_A),
-        _segment(tmp_path / "a1.mp4", start=START + dt.timedelta(seconds=5), seconds=6, options=RECORDER_A),
+        segment(tmp_path / "a0.mp4", start=START, seconds=6, options=RECORDER_A),
+        segment(tmp_path / "a1.mp4", start=START + dt.timedelta(seconds=5), seconds=6, options=RECORDER_A),
     ]
     start, end = START + dt.timedelta(seconds=1), START + dt.timedelta(seconds=10)
     clip = export_window(sources=sources, start=start, end=end, dest=tmp_path / "clip.mp4")
@@ -194,7 +187,7 @@ def test_overlapping_files_show_no_moment_twice(tmp_path: Path) -> None:
 def test_sources_that_cannot_be_spliced_are_reencoded_whole(
     tmp_path: Path, options: dict[str, str], codec: str
 ) -> None:
-    sources = [_segment(tmp_path / "s.mp4", start=START, seconds=6, options=options, codec=codec)]
+    sources = [segment(tmp_path / "s.mp4", start=START, seconds=6, options=options, codec=codec)]
     start, end = START + dt.timedelta(seconds=0.55), START + dt.timedelta(seconds=5.05)
     clip = export_window(sources=sources, start=start, end=end, dest=tmp_path / "clip.mp4")
     assert clip.copied == 0

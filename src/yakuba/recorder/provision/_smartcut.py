@@ -82,8 +82,15 @@ class _Segment:
     base: int
     lo: int  # first wanted pts (inclusive)
     hi: int  # end of the window in pts (exclusive)
-    shift: int = 0  # output ticks = pts - base + shift
+    scale: Fraction = Fraction(1)  # source ticks per output tick (1 unless recorders differ in time base)
+    offset: int = 0  # where the segment's first tick lands in the clip, in output ticks
     used: bool = False
+
+    def to_clip(self, ticks: int) -> int:
+        """A source presentation or decode time in the clip's ticks."""
+        if self.scale == 1:
+            return ticks - self.base + self.offset
+        return round((ticks - self.base) * self.scale) + self.offset
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,9 +98,8 @@ class _Pending:
     """A boundary GOP being re-encoded by the worker, and how to time its samples in the clip."""
 
     future: Future[list[Sample]]
-    shift: int
+    seg: _Segment
     delay: int
-    time_base: Fraction
 
 
 _Item: TypeAlias = "list[Packet[Stream]] | _Pending"
@@ -202,9 +208,8 @@ class _Cut:
 
     def _place(self, seg: _Segment) -> None:
         assert self.origin is not None
-        if seg.tb != self.time_base:
-            raise NotSpliceableError("the video time base changes between source segments")
-        seg.shift = round(_seconds(seg.start - self.origin) / seg.tb) - seg.base
+        seg.scale = seg.tb / self.time_base
+        seg.offset = round(_seconds(seg.start - self.origin) / self.time_base)
 
     # -- per GOP -------------------------------------------------------------------------------------------
 
@@ -318,11 +323,18 @@ class _Cut:
             with_sets.time_base, with_sets.is_keyframe = key.time_base, True
             packets = [with_sets, *packets[1:]]
             self.active_sets = sets
-        shift = seg.shift
-        for packet in packets:
-            packet.pts += shift  # type: ignore[operator]
-            packet.dts += shift  # type: ignore[operator]
-            packet.stream = self.video
+        if seg.scale == 1:  # the common case, per packet: integers only
+            shift = seg.offset - seg.base
+            for packet in packets:
+                packet.pts += shift  # type: ignore[operator]
+                packet.dts += shift  # type: ignore[operator]
+                packet.stream = self.video
+        else:
+            for packet in packets:
+                packet.pts, packet.dts = seg.to_clip(packet.pts or 0), seg.to_clip(packet.dts or 0)
+                packet.duration = round((packet.duration or 0) * seg.scale)
+                packet.time_base = self.time_base
+                packet.stream = self.video
         self.copied += len(packets)
         self._emit(packets)
 
@@ -345,7 +357,7 @@ class _Cut:
         future = self.worker.submit(reencode_gop, boundary, length_size=self.length_size, options=self.encoder_options)
         delay = (gop[0].pts or 0) - (gop[0].dts or 0)
         self.active_sets = b""  # the decoder will hold the encoder's parameter sets after this piece
-        self._emit(_Pending(future=future, shift=seg.shift, delay=delay, time_base=seg.tb))
+        self._emit(_Pending(future=future, seg=seg, delay=round(delay * seg.scale)))
 
     def _pieces(self, pending: _Pending) -> list[Packet[Stream]]:
         video = self.video
@@ -353,9 +365,10 @@ class _Cut:
         packets: list[Packet[Stream]] = []
         for sample in pending.future.result():
             piece = Packet(sample.data)
-            piece.pts = sample.pts + pending.shift
+            piece.pts = pending.seg.to_clip(sample.pts)
             piece.dts = piece.pts - pending.delay
-            piece.duration, piece.time_base, piece.is_keyframe = sample.duration, pending.time_base, sample.keyframe
+            piece.duration = round(sample.duration * pending.seg.scale)
+            piece.time_base, piece.is_keyframe = self.time_base, sample.keyframe
             piece.stream = video
             packets.append(piece)
         return packets
