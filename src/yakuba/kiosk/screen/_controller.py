@@ -40,9 +40,9 @@ _log = logging.getLogger("yakuba.kiosk.screen")
 WATCH_INTERVAL = 0.25
 """Seconds between two looks of the inactivity watchdog."""
 
-_NOT_IDLE = frozenset({Screen.HOME, Screen.WORKING, Screen.PRINTING, Screen.TAKE})
-"""Screens the inactivity reset leaves alone: nothing to drop, the system is working, or the reminder sounds
-until the resident presses stop (the paper is out and paid for)."""
+_NOT_IDLE = frozenset({Screen.WORKING, Screen.PRINTING, Screen.TAKE})
+"""Screens the inactivity reset leaves alone: the system is working, or the reminder sounds until the resident
+presses stop (the paper is out and paid for). The home screen is reset only to switch back to Japanese."""
 
 _END = frozenset({Screen.DONE, Screen.VOID, Screen.REFUSED})
 
@@ -441,6 +441,8 @@ class ScreenController:
 
     def _idle(self) -> bool:
         if self._screen in _NOT_IDLE or self._task is not None:
+            return False
+        if self._screen is Screen.HOME and self._lang == LANGUAGES[0]:
             return False
         limit = self._settings.end_seconds if self._screen in _END else self._settings.idle_seconds
         return self._monotonic() - self._last_input > limit
