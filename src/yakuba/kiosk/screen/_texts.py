@@ -115,8 +115,8 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "sim_coins": ("硬貨・紙幣投入口", "Coin and note slot"),
         "sim_printer": ("プリンター", "Printer"),
         "sim_jam": ("紙詰まりスイッチ", "Paper-jam switch"),
-        "sim_jam_on": ("紙詰まり：あり", "Jam: on"),
-        "sim_jam_off": ("紙詰まり：なし", "Jam: off"),
+        "sim_jam_on": ("オン（印刷すると詰まる）", "On (printing jams)"),
+        "sim_jam_off": ("オフ", "Off"),
     }
 )
 
