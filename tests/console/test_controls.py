@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
+import httpx
 import pytest
 
 from yakuba.clock import JST
@@ -17,6 +19,9 @@ from yakuba.network.sample_town import Situation
 from .console_support import Town, issue_at_kiosk, log_in
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+
+INTEGRATION_WAIT_S = 30
+"""How long a test waits for an issuer to sequence a new audit entry into its tree (it does so every second)."""
 
 
 def _control(**changes: object) -> ServiceControl:
@@ -84,6 +89,8 @@ def test_a_suspended_kind_is_refused_at_the_kiosk_until_lifted(town: Town) -> No
         assert refused.value.text_ja == KindSuspendedError.message_ja
         assert refused.value.text_en == KindSuspendedError.message_en
         assert town.run(issue_at_kiosk(town.dep, town.clock, card, "kazei")).printed  # other kinds go on
+        audited = _audit_page_once_integrated(client, "nishitokyo-issuer-juki", "service.kind_suspended")
+        assert "console/nishitokyo-console (operator)" in audited
         for issuer, control_id in _active_control_ids(client.get("/staff/controls").text, "juminhyo"):
             lifted = client.post(
                 "/staff/controls/lift", data={"csrf": csrf, "issuer": issuer, "control_id": control_id}
@@ -116,6 +123,18 @@ def test_a_maintenance_window_refuses_every_kind_with_its_end_time(town: Town) -
             client.post("/staff/controls/lift", data={"csrf": csrf, "issuer": issuer, "control_id": control_id})
         assert not _active_control_ids(client.get("/staff/controls").text, "")
     assert town.run(issue_at_kiosk(town.dep, town.clock, card, "kazei")).printed
+
+
+def _audit_page_once_integrated(client: httpx.Client, log: str, event_type: str) -> str:
+    """The newest audit page of LOG once it shows EVENT_TYPE (the issuer integrates pending entries every
+    second); fails after INTEGRATION_WAIT_S."""
+    deadline = time.monotonic() + INTEGRATION_WAIT_S
+    while True:
+        page = client.get("/staff/audit", params={"log": log}).text
+        if event_type in page or time.monotonic() > deadline:
+            assert event_type in page
+            return page.split(event_type, 1)[1].split("</tr>", 1)[0]
+        time.sleep(0.5)
 
 
 def _number(page: str, element_id: str) -> int:

@@ -85,11 +85,14 @@ def _opened(dep: Deployment, city: CityConfig, name: str) -> Iterator[Deployment
         opened.log.engine.dispose()
 
 
-def read_page(dep: Deployment, city: CityConfig, name: str, *, start: int = 0) -> AuditPage:
-    """Entries START.. of log NAME (no personal data: entries hold ids, kinds and keyed subject hashes)."""
+def read_page(dep: Deployment, city: CityConfig, name: str, *, start: int | None = None) -> AuditPage:
+    """Entries START.. of log NAME, the newest page when START is None (no personal data: entries hold ids,
+    kinds and keyed subject hashes)."""
     with _opened(dep, city, name) as opened:
         log = opened.log
         state = log.tree_state()
+        if start is None:
+            start = max(0, state.size - AUDIT_PAGE_SIZE)
         return AuditPage(
             name=name,
             origin=state.origin,

@@ -8,19 +8,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from yakuba.audit import Actor, AuditEntry, AuditLog, FieldValue
 from yakuba.center import find_suspension, resume_city, settlement_report
 from yakuba.center.service import CitySuspension, SettlementRow
 from yakuba.clock import JST, Clock
 from yakuba.config import CityConfig, Deployment
 from yakuba.errors import NotFoundError, ValidationError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
+from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.controls_store import SqlServiceControls
 from yakuba.issuer.log_entry import DocumentStatus, serial_prefix
 from yakuba.issuer.service import document_status_of
 from yakuba.issuer.service_controls import ServiceControl, new_kind_suspension, new_window
 from yakuba.issuer.store import IssuanceLogStore, issuance_log
 
-__all__ = ["LOG_PAGE_SIZE", "CityOffice", "LogLine"]
+__all__ = ["LOG_PAGE_SIZE", "CityOffice", "DayGroup", "LogLine"]
 
 LOG_PAGE_SIZE = 50
 """Rows per page of the issuance log."""
@@ -43,6 +45,20 @@ class LogLine:
     reason: str | None
     serial: str | None
     copies_printed: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayGroup:
+    """Transactions of one day sharing kind, chain, status, basis and hour (JST), with their copies and yen."""
+
+    kind: str
+    chain_id: str
+    status: str
+    basis: str
+    jst_hour: int
+    transactions: int
+    copies_printed: int
+    yen: int
 
 
 _LOG_COLUMNS = (
@@ -115,6 +131,45 @@ class CityOffice:
         lines.sort(key=lambda line: line.created_at, reverse=True)
         return lines[offset : offset + limit]
 
+    def day_groups(self, day: dt.date) -> list[DayGroup]:
+        """The log of DAY (JST) summed in the database per kind, chain, status, basis and UTC hour: a handful of
+        rows whatever the day's volume, so the statistics page costs the same on a busy day."""
+        start, end = jst_day_bounds(day)
+        t = issuance_log.c
+        hour = func.substr(t.created_at, 12, 2)
+        query = (
+            select(
+                t.kind,
+                t.chain_id,
+                t.status,
+                t.basis,
+                hour.label("utc_hour"),
+                func.count().label("transactions"),
+                func.coalesce(func.sum(t.copies_printed), 0).label("copies_printed"),
+                func.coalesce(func.sum(t.copies_printed * t.fee_yen), 0).label("yen"),
+            )
+            .where(t.created_at >= start, t.created_at < end)
+            .group_by(t.kind, t.chain_id, t.status, t.basis, hour)
+        )
+        groups: list[DayGroup] = []
+        for log in self._logs.values():
+            with log.engine.connect() as conn:
+                for row in conn.execute(query).mappings():
+                    groups.append(
+                        DayGroup(
+                            kind=row["kind"],
+                            chain_id=row["chain_id"],
+                            status=row["status"],
+                            basis=row["basis"],
+                            # JST is UTC+9 all year (no summer time), so the hour maps without a zone database.
+                            jst_hour=(int(row["utc_hour"]) + 9) % 24,
+                            transactions=int(row["transactions"]),
+                            copies_printed=int(row["copies_printed"]),
+                            yen=int(row["yen"]),
+                        )
+                    )
+        return groups
+
     def count_log_lines(self) -> int:
         total = 0
         for log in self._logs.values():
@@ -138,6 +193,18 @@ class CityOffice:
     def _controls_of(self, issuer: str) -> SqlServiceControls:
         return SqlServiceControls(engine=self._logs[issuer].engine)
 
+    def _audited(self, issuer: str, event_type: str, *, by: str, **fields: FieldValue) -> AuditWrite:
+        """The issuer's audit entry of a staff action (the issuer's own log, in its database: the control and
+        its entry commit together). The issuer must have started once, creating its log."""
+        assert self.city.console is not None
+        entry = AuditEntry(
+            event_type=event_type,
+            actor=Actor(role="console", instance=self.city.console.instance, staff_id=by),
+            time=self.clock.now(),
+            fields={"issuer": issuer, **fields},
+        )
+        return AuditWrite(log=AuditLog.attach(engine=self._logs[issuer].engine), entry=entry)
+
     def _issuer_of_kind(self, kind: str) -> str:
         system = SYSTEM_OF_KIND.get(kind)
         for issuer in self.city.issuers:
@@ -152,20 +219,31 @@ class CityOffice:
         return found
 
     def suspend_kind(self, kind: str, *, note: str, by: str) -> None:
-        """Stop KIND at the issuer that holds it, from now until lifted."""
+        """Stop KIND at the issuer that holds it, from now until lifted; audited with staff login BY."""
         issuer = self._issuer_of_kind(kind)
-        self._controls_of(issuer).add(new_kind_suspension(kind=kind, note=note, at=self.clock.now(), by=by))
+        control = new_kind_suspension(kind=kind, note=note, at=self.clock.now(), by=f"staff:{by}")
+        audit = self._audited(issuer, "service.kind_suspended", by=by, kind=kind)
+        self._controls_of(issuer).add(control, audit=audit)
 
     def add_window(self, *, starts_at: dt.datetime, ends_at: dt.datetime, note: str, by: str) -> None:
-        """A maintenance window for every kind: written to each issuer of the city."""
-        control = new_window(starts_at=starts_at, ends_at=ends_at, note=note, at=self.clock.now(), by=by)
+        """A maintenance window for every kind: written to each issuer of the city, audited in each."""
+        control = new_window(starts_at=starts_at, ends_at=ends_at, note=note, at=self.clock.now(), by=f"staff:{by}")
         for issuer in self._logs:
-            self._controls_of(issuer).add(control)
+            audit = self._audited(
+                issuer,
+                "service.maintenance_set",
+                by=by,
+                starts_at=starts_at.astimezone(dt.UTC).isoformat(),
+                ends_at=ends_at.astimezone(dt.UTC).isoformat(),
+            )
+            self._controls_of(issuer).add(control, audit=audit)
 
     def lift(self, issuer: str, control_id: int, *, by: str) -> bool:
+        """Lift a control of ISSUER; audited with staff login BY when it was in force."""
         if issuer not in self._logs:
             raise NotFoundError("no such issuer in this city", ja="この市区町村の発行サーバではありません")
-        return self._controls_of(issuer).lift(control_id, at=self.clock.now(), by=by)
+        audit = self._audited(issuer, "service.control_lifted", by=by, control_id=control_id)
+        return self._controls_of(issuer).lift(control_id, at=self.clock.now(), by=f"staff:{by}", audit=audit)
 
     # --- verification -----------------------------------------------------------------------------------
     def serial_status(self, serial: str) -> DocumentStatus:

@@ -34,9 +34,6 @@ __all__ = ["build_staff_router"]
 
 _log = logging.getLogger("yakuba.console")
 
-MAX_DAY_LINES = 100_000
-"""Log lines summed for one day's statistics: far above a city's busiest day at its kiosks."""
-
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -86,8 +83,7 @@ def build_staff_router() -> APIRouter:
             chosen = dt.date.fromisoformat(day) if day else state.office.today()
         except ValueError:
             raise ValidationError("a day is YYYY-MM-DD", ja="日付は YYYY-MM-DD の形式です") from None
-        lines = state.office.log_lines(day=chosen, limit=MAX_DAY_LINES)
-        figures = day_statistics(chosen, lines)
+        figures = day_statistics(chosen, state.office.day_groups(chosen))
         return _page(state, request, "stats.html", session, stats=figures, kinds=dict(_kinds()))
 
     @router.get("/settlement")
@@ -166,7 +162,7 @@ def build_staff_router() -> APIRouter:
         note: Annotated[str, Form(max_length=400)] = "",
     ) -> Response:
         check_csrf(session.csrf_token, csrf)
-        state.office.suspend_kind(kind, note=note, by=f"staff:{session.staff.login}")
+        state.office.suspend_kind(kind, note=note, by=session.staff.login)
         _log.warning("city %s: staff %d suspended kind %s", state.city.code, session.staff.id, kind)
         return state.pages.redirect(request, "/staff/controls?saved=true")
 
@@ -182,7 +178,7 @@ def build_staff_router() -> APIRouter:
     ) -> Response:
         check_csrf(session.csrf_token, csrf)
         state.office.add_window(
-            starts_at=_parse_local(starts), ends_at=_parse_local(ends), note=note, by=f"staff:{session.staff.login}"
+            starts_at=_parse_local(starts), ends_at=_parse_local(ends), note=note, by=session.staff.login
         )
         _log.warning("city %s: staff %d set a maintenance window", state.city.code, session.staff.id)
         return state.pages.redirect(request, "/staff/controls?saved=true")
@@ -197,7 +193,7 @@ def build_staff_router() -> APIRouter:
         control_id: Annotated[int, Form(ge=1)] = 0,
     ) -> Response:
         check_csrf(session.csrf_token, csrf)
-        state.office.lift(issuer, control_id, by=f"staff:{session.staff.login}")
+        state.office.lift(issuer, control_id, by=session.staff.login)
         _log.warning("city %s: staff %d lifted control %s/%d", state.city.code, session.staff.id, issuer, control_id)
         return state.pages.redirect(request, "/staff/controls?saved=true")
 
@@ -207,7 +203,7 @@ def build_staff_router() -> APIRouter:
         state: State,
         session: Viewer,
         log: str | None = None,
-        start: Annotated[int, Query(ge=0)] = 0,
+        start: Annotated[int | None, Query(ge=0)] = None,
     ) -> HTMLResponse:
         names = city_log_names(state.city)
         name = log or names[0]

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
 from yakuba.errors import StoreError
+from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.service_controls import ServiceControl
 
 __all__ = ["SqlServiceControls", "service_controls_table"]
@@ -77,8 +78,8 @@ class SqlServiceControls:
         query = select(service_controls_table).order_by(service_controls_table.c.id.desc()).limit(limit)
         return [_control(row) for row in self._read(query)]
 
-    def add(self, control: ServiceControl) -> int:
-        """Store CONTROL; its new id."""
+    def add(self, control: ServiceControl, *, audit: AuditWrite | None = None) -> int:
+        """Store CONTROL, with AUDIT (who set it) in the same transaction; its new id."""
         values = {
             "kind": control.kind,
             "starts_at": _text(control.starts_at),
@@ -91,12 +92,15 @@ class SqlServiceControls:
             with self._engine.begin() as conn:
                 key = conn.execute(insert(service_controls_table).values(**values)).inserted_primary_key
                 assert key is not None
+                if audit is not None:
+                    audit.write(conn)
                 return int(key[0])
         except SQLAlchemyError as exc:
             raise StoreError(f"service control not saved ({type(exc).__name__})") from exc
 
-    def lift(self, control_id: int, *, at: dt.datetime, by: str) -> bool:
-        """Lift a control still in force; whether this call lifted it."""
+    def lift(self, control_id: int, *, at: dt.datetime, by: str, audit: AuditWrite | None = None) -> bool:
+        """Lift a control still in force, with AUDIT in the same transaction; whether this call lifted it (and
+        nothing is audited when it did not)."""
         table = service_controls_table
         try:
             with self._engine.begin() as conn:
@@ -105,6 +109,8 @@ class SqlServiceControls:
                     .where(table.c.id == control_id, table.c.lifted_at.is_(None))
                     .values(lifted_at=_text(at), lifted_by=by)
                 )
+                if done.rowcount == 1 and audit is not None:
+                    audit.write(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"service control not lifted ({type(exc).__name__})") from exc
         return done.rowcount == 1
