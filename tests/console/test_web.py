@@ -194,3 +194,17 @@ def _personal_strings(town: Town, person_id: int) -> list[str]:
         registry.db.dispose()
     values = [person.name.family, person.name.given, person.address.town]
     return [v for v in values if v and len(v) >= 2]  # a one-character name could appear by chance
+
+
+def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(town: Town) -> None:
+    from yakuba.console.app import MAX_BODY_BYTES
+
+    with town.client() as client:
+        token = token_of(client.get("/verify").text)
+        answer = client.post(
+            "/verify",
+            data={"form_token": token},
+            files={"file": ("big.pdf", b"%PDF-" + b"0" * MAX_BODY_BYTES, "application/pdf")},
+        )
+    assert answer.status_code == 413
+    assert _error_code(answer) == "invalid_input"

@@ -27,7 +27,10 @@ DeploymentDir = Annotated[Path, typer.Argument(help="Deployment folder (holding 
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the sample deployment in.")],
     base_port: Annotated[
-        int, typer.Option(help="First loopback port; the sample's 15 instances take the ports after it.", min=1024)
+        int,
+        typer.Option(
+            help="First loopback port; the sample's 15 instances and 2 city consoles take the ports after it.", min=1024
+        ),
     ] = BASE_PORT,
 ) -> None:
     """Write a complete sample deployment (yakuba.toml + state folder with its PKI) into DIRECTORY."""

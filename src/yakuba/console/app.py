@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yakuba.clock import Clock, SystemClock
 from yakuba.config import CityConfig, Deployment
@@ -156,7 +157,48 @@ def create_app(
 
     _public_routes(app, pages)
     app.include_router(build_staff_router())
+    app.add_middleware(_BodyLimit, pages=pages)
     return app
+
+
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+"""The largest request accepted: one upload plus its form fields and multipart framing."""
+
+
+class _BodyLimit:
+    """Refuse a request body over MAX_BODY_BYTES before the form parser spools it to disk: at once when
+    Content-Length says so, else when the streamed body passes the limit (413 page either way)."""
+
+    def __init__(self, app: ASGIApp, *, pages: Pages) -> None:
+        self.app = app
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise ValidationError("the request is too large", ja="送信されたデータが大きすぎます")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        error = ValidationError("the request is too large", ja="送信されたデータが大きすぎます")
+        response = error_page(self.pages, request, error)
+        response.status_code = 413
+        await response(scope, receive, send)
 
 
 def _safe_next(target: str | None) -> str:
