@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from yakuba.console.server import ConsoleServer
 
 __all__ = ["app"]
 
@@ -36,10 +40,21 @@ def serve(directory: DeploymentDir, city: CityOpt) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     server = ConsoleServer(load_deployment(directory), city_code=city)
     Console().print(f"console of city {city}: starting (Ctrl-C stops it)")
+    asyncio.run(_serve_until_signalled(server))
+    Console().print("console stopped")
+
+
+async def _serve_until_signalled(server: ConsoleServer) -> None:
+    """Serve until SIGINT or SIGTERM, then let running requests finish and close the databases."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
     try:
-        asyncio.run(server.serve_forever())
-    except KeyboardInterrupt:
-        Console().print("console stopped")
+        await stop.wait()
+    finally:
+        await server.stop()
 
 
 def _read_password() -> str:
