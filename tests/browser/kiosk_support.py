@@ -120,12 +120,13 @@ def issue_on_screen(
     options: tuple[str, ...] = (),
     copies: int = 1,
     coins: tuple[int, ...] | None = None,
+    honseki_city: str | None = None,
     shot: Shots | None = None,
 ) -> Outcome:
-    """One resident's whole transaction on the screen at BASE_URL, 住所地, with CARD (in the screen's card slot):
-    the certificate KIND with OPTIONS ticked, COPIES, the right PIN, the card taken out, the fee paid with COINS
-    (default: exact change), printed and taken. Stops at the first refusal; returns how it ended. SHOT, when
-    given, screenshots every screen on the way."""
+    """One resident's whole transaction on the screen at BASE_URL with CARD (in the screen's card slot): 住所地
+    (or 本籍地 in HONSEKI_CITY), the certificate KIND with OPTIONS ticked, COPIES, the right PIN, the card taken
+    out, the fee paid with COINS (default: exact change), printed and taken. Stops at the first refusal; returns
+    how it ended. SHOT, when given, screenshots every screen on the way."""
 
     def snap(name: str) -> None:
         if shot is not None:
@@ -143,7 +144,7 @@ def issue_on_screen(
         snap(f"refused-{outcome.code}")
         return outcome
     snap("basis")
-    press(page, "basis-residence")
+    press(page, "basis-residence" if honseki_city is None else f"basis-honseki-{honseki_city}")
     on_screen(page, "kind")
     snap("kind")
     press(page, f"kind-{kind}")

@@ -141,6 +141,8 @@ def test_a_paper_jam_voids_the_sheet_and_returns_the_coins(
         page.goto(screen.base_url + "/")
         press(page, "sim-jam")
         expect(page.get_by_test_id("sim-jam")).to_have_attribute("data-jam", "on")
+        press(page, "lang-switch")  # this resident reads English: the screenshots show every screen in English
+        expect(page.locator("body")).to_have_attribute("data-lang", "en")
         outcome = issue_on_screen(page, screen.base_url, card, "koseki-zenbu", coins=(500,), shot=shot)
         assert outcome.screen == "void", outcome
         returned = [int(li.get_attribute("data-yen") or 0) for li in page.locator("#returned li").all()]
@@ -214,3 +216,12 @@ def test_a_network_failure_is_a_clear_refusal(page: Page, shot: Shots, live_town
         expect(page.get_by_test_id("take-card-too")).to_be_visible()
         press(page, "sim-remove-card")
         press(page, "to-start")
+
+
+def test_a_honseki_request_without_registration_says_where_to_register(
+    page: Page, shot: Shots, live_town: LiveTown, screen: KioskScreen
+) -> None:
+    card = live_town.town.card(Situation.KOSEKI)
+    outcome = issue_on_screen(page, screen.base_url, card, "koseki-zenbu", honseki_city=card.city_code, shot=shot)
+    assert outcome.code == "card_not_registered"
+    expect(page.get_by_test_id("refusal-next")).to_contain_text("利用登録")

@@ -23,13 +23,14 @@ from yakuba.kiosk.screen._model import (
     KIND_OPTIONS,
     OFFERED_COINS,
     City,
+    Resident,
     Screen,
     ScreenSettings,
     SlotCard,
     View,
 )
-from yakuba.kiosk.screen._texts import KIND_NAMES, LANGUAGES, Guidance, guidance_for
-from yakuba.kiosk.service import FeeQuote, Kiosk, KioskSession, Payment, PrintReceipt, SpoolPrinter, Step
+from yakuba.kiosk.screen._texts import KIND_NAMES, LANGUAGES, guidance_for
+from yakuba.kiosk.service import Kiosk, KioskSession, Payment, SpoolPrinter, Step
 from yakuba.pki.card import CARD_FILE_SUFFIX
 from yakuba.wire.messages import MAX_COPIES
 
@@ -51,28 +52,6 @@ Form = Mapping[str, str | list[str]]
 
 class ScreenController:
     """The screen of one kiosk (one resident at a time); every method is safe to call from request handlers."""
-
-    _session: KioskSession | None
-    _card: SlotCard | None
-    _basis: str | None
-    _kind: str | None
-    _options: set[str]
-    _tries_left: int | None
-    _pin_message: tuple[str, str] | None
-    _quote: FeeQuote | None
-    _payment: Payment | None
-    _inserted: list[int]
-    _rejected: int | None
-    _receipt: PrintReceipt | None
-    _guidance: Guidance | None
-    _refusal_code: str | None
-    _refusal_message: tuple[str, str] | None
-    _returned: tuple[int, ...]
-    _token: str
-    _screen: Screen
-    _lang: str
-    _copies: int
-    _last_input: float
 
     def __init__(
         self,
@@ -120,7 +99,7 @@ class ScreenController:
 
     @property
     def screen(self) -> Screen:
-        return self._screen
+        return self._r.screen
 
     def slot_cards(self) -> tuple[str, ...]:
         """The card files in the card slot folder (the cards one can place on the simulated reader)."""
@@ -132,31 +111,31 @@ class ScreenController:
     def view(self) -> View:
         printer = self._kiosk.printer
         return View(
-            screen=self._screen,
-            lang=self._lang,
-            token=self._token,
+            screen=self._r.screen,
+            lang=self._r.lang,
+            token=self._r.token,
             version=self._version,
-            card_in=self._card is not None,
-            slot_cards=self.slot_cards() if self._screen is Screen.CARD else (),
+            card_in=self._r.card is not None,
+            slot_cards=self.slot_cards() if self._r.screen is Screen.CARD else (),
             cities=self._cities,
-            kinds=HONSEKI_KINDS if self._basis == "honseki" else tuple(KIND_NAMES),
-            kind=self._kind,
-            kind_options=KIND_OPTIONS.get(self._kind or "", ()),
-            options=frozenset(self._options),
-            copies=self._copies,
+            kinds=HONSEKI_KINDS if self._r.basis == "honseki" else tuple(KIND_NAMES),
+            kind=self._r.kind,
+            kind_options=KIND_OPTIONS.get(self._r.kind or "", ()),
+            options=frozenset(self._r.options),
+            copies=self._r.copies,
             max_copies=MAX_COPIES,
-            tries_left=self._tries_left,
-            pin_message=self._pin_message,
-            quote=self._quote,
-            payment=self._payment,
-            rejected=self._rejected,
-            receipt=self._receipt,
-            guidance=self._guidance,
-            refusal_code=self._refusal_code,
-            refusal_message=self._refusal_message,
-            returned=self._returned,
+            tries_left=self._r.tries_left,
+            pin_message=self._r.pin_message,
+            quote=self._r.quote,
+            payment=self._r.payment,
+            rejected=self._r.rejected,
+            receipt=self._r.receipt,
+            guidance=self._r.guidance,
+            refusal_code=self._r.refusal_code,
+            refusal_message=self._r.refusal_message,
+            returned=self._r.returned,
             jam=printer.jammed if isinstance(printer, SpoolPrinter) else None,
-            print_seconds=self._settings.print_seconds_per_copy * self._copies,
+            print_seconds=self._settings.print_seconds_per_copy * self._r.copies,
         )
 
     # -- acting ------------------------------------------------------------------------------------------------
@@ -165,15 +144,18 @@ class ScreenController:
         """Do ACTION with FORM's fields, if FORM carries this resident's token; anything else is ignored."""
         handler = self._actions.get(action)
         async with self._lock:
-            if handler is None or _field(form, "t") != self._token:
+            if handler is None or _field(form, "t") != self._r.token:
                 return  # a stale page (previous resident) or a forged post: nothing happens
-            self._last_input = self._monotonic()
+            self._r.last_input = self._monotonic()
             try:
                 await handler(form)
             except StepOrderError:
-                _log.debug("ignored %s at %s", action, self._screen.value)
+                _log.debug("ignored %s at %s", action, self._r.screen.value)
             except YakubaError as exc:
                 self._refuse(exc)
+            except Exception:
+                _log.exception("the screen failed at %s", self._r.screen.value)
+                self._refuse(YakubaError())
             self._changed()
 
     async def watch(self) -> None:
@@ -183,7 +165,7 @@ class ScreenController:
             if self._idle():
                 async with self._lock:
                     if self._idle():
-                        _log.info("screen reset after inactivity at %s", self._screen.value)
+                        _log.info("screen reset after inactivity at %s", self._r.screen.value)
                         await self._drop()
 
     async def settled(self) -> None:
@@ -201,62 +183,62 @@ class ScreenController:
 
     async def _start(self, form: Form) -> None:
         self._expect(Screen.HOME)
-        self._session = self._kiosk.new_session()
-        await self._session.start()
-        self._screen = Screen.CARD
+        self._r.session = self._kiosk.new_session()
+        await self._r.session.start()
+        self._r.screen = Screen.CARD
 
     async def _insert(self, form: Form) -> None:
         self._expect(Screen.CARD)
         name = _field(form, "card")
         if name not in self.slot_cards():
             return
-        self._card = self._open_card(self._settings.card_slot / name)
-        status = await self._require_session().insert_card(self._card)
-        self._tries_left = status.tries_left
-        self._screen = Screen.BASIS
+        self._r.card = self._open_card(self._settings.card_slot / name)
+        status = await self._require_session().insert_card(self._r.card)
+        self._r.tries_left = status.tries_left
+        self._r.screen = Screen.BASIS
 
     async def _basis_chosen(self, form: Form) -> None:
         self._expect(Screen.BASIS)
         basis, city = _field(form, "basis"), _field(form, "city")
-        if basis == "residence" and self._card is not None:
-            city = self._card.city_code
+        if basis == "residence" and self._r.card is not None:
+            city = self._r.card.city_code
         elif basis != "honseki" or city not in {c.code for c in self._cities}:
             return
         await self._require_session().choose_basis(basis, city)
-        self._basis = basis
-        self._screen = Screen.KIND
+        self._r.basis = basis
+        self._r.screen = Screen.KIND
 
     async def _kind_chosen(self, form: Form) -> None:
         self._expect(Screen.KIND)
         kind = _field(form, "kind")
         if kind not in self.view().kinds:
             return
-        self._kind, self._options = kind, set()
-        self._screen = Screen.OPTIONS if kind in KIND_OPTIONS else Screen.COPIES
+        self._r.kind, self._r.options = kind, set()
+        self._r.screen = Screen.OPTIONS if kind in KIND_OPTIONS else Screen.COPIES
 
     async def _options_chosen(self, form: Form) -> None:
         self._expect(Screen.OPTIONS)
         chosen = form.get("option", [])
         picked = [chosen] if isinstance(chosen, str) else chosen
-        self._options = {o for o in picked if o in KIND_OPTIONS.get(self._kind or "", ())}
-        self._screen = Screen.COPIES
+        self._r.options = {o for o in picked if o in KIND_OPTIONS.get(self._r.kind or "", ())}
+        self._r.screen = Screen.COPIES
 
     async def _back(self, form: Form) -> None:
-        if self._screen is Screen.OPTIONS:
-            self._screen = Screen.KIND
-        elif self._screen is Screen.COPIES:
-            self._screen = Screen.OPTIONS if self._kind in KIND_OPTIONS else Screen.KIND
+        if self._r.screen is Screen.OPTIONS:
+            self._r.screen = Screen.KIND
+        elif self._r.screen is Screen.COPIES:
+            self._r.screen = Screen.OPTIONS if self._r.kind in KIND_OPTIONS else Screen.KIND
 
     async def _copies_chosen(self, form: Form) -> None:
         self._expect(Screen.COPIES)
         raw = _field(form, "copies")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_COPIES or self._kind is None:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_COPIES or self._r.kind is None:
             return
-        self._copies = int(raw)
+        self._r.copies = int(raw)
         session = self._require_session()
-        await session.choose(self._kind, {o: True for o in sorted(self._options)}, self._copies)
-        self._tries_left = session.pin_tries_left()
-        self._screen = Screen.PIN
+        await session.choose(self._r.kind, {o: True for o in sorted(self._r.options)}, self._r.copies)
+        self._r.tries_left = session.pin_tries_left()
+        self._r.screen = Screen.PIN
 
     async def _pin(self, form: Form) -> None:
         self._expect(Screen.PIN)
@@ -264,35 +246,35 @@ class ScreenController:
         try:
             await session.enter_pin(_field(form, "pin"))
         except WrongPinError as exc:
-            self._tries_left = exc.tries_left
-            self._pin_message = (exc.text_ja, exc.text_en)
+            self._r.tries_left = exc.tries_left
+            self._r.pin_message = (exc.text_ja, exc.text_en)
             return
         except PinFormatError as exc:
-            self._pin_message = (exc.text_ja, exc.text_en)
+            self._r.pin_message = (exc.text_ja, exc.text_en)
             return
         except CardLockedError:
-            self._tries_left = 0
+            self._r.tries_left = 0
             raise
-        self._pin_message = None
-        self._screen = Screen.REMOVE_CARD
+        self._r.pin_message = None
+        self._r.screen = Screen.REMOVE_CARD
 
     async def _remove(self, form: Form) -> None:
-        card, session = self._card, self._session
+        card, session = self._r.card, self._r.session
         if card is None:
             return
-        self._card = None
+        self._r.card = None
         if session is not None and session.card_inserted:
             await session.remove_card()
         else:
             card.end_session()
-        if self._screen is Screen.REMOVE_CARD:
+        if self._r.screen is Screen.REMOVE_CARD:
             self._background(Screen.WORKING, self._request)
-        elif self._screen not in _END:
+        elif self._r.screen not in _END:
             self._refuse("cancelled")  # the card taken before the PIN ends the transaction
 
     async def _request(self) -> None:
-        self._quote = await self._require_session().request_issuance()
-        self._screen = Screen.FEE
+        self._r.quote = await self._require_session().request_issuance()
+        self._r.screen = Screen.FEE
 
     async def _confirm(self, form: Form) -> None:
         self._expect(Screen.FEE)
@@ -300,8 +282,8 @@ class ScreenController:
         if quote.total_yen == 0:
             self._background(Screen.PRINTING, self._print)
             return
-        self._payment = Payment(inserted=0, due=quote.total_yen, remaining=quote.total_yen)
-        self._screen = Screen.PAY
+        self._r.payment = Payment(inserted=0, due=quote.total_yen, remaining=quote.total_yen)
+        self._r.screen = Screen.PAY
 
     async def _coin(self, form: Form) -> None:
         self._expect(Screen.PAY)
@@ -310,38 +292,38 @@ class ScreenController:
             return
         coin = int(raw)
         try:
-            self._payment = await self._require_session().pay(coin)
+            self._r.payment = await self._require_session().pay(coin)
         except CoinRejectedError:
-            self._rejected = coin
+            self._r.rejected = coin
             return
-        self._rejected = None
-        if not self._payment.returned:
-            self._inserted.append(coin)
-        if self._payment.complete:
+        self._r.rejected = None
+        if not self._r.payment.returned:
+            self._r.inserted.append(coin)
+        if self._r.payment.complete:
             self._background(Screen.PRINTING, self._print)
 
     async def _print(self) -> None:
-        await asyncio.sleep(self._settings.print_seconds_per_copy * self._copies)
+        await asyncio.sleep(self._settings.print_seconds_per_copy * self._r.copies)
         receipt = await self._require_session().print()
-        self._receipt, self._inserted = receipt, []
+        self._r.receipt, self._r.inserted = receipt, []
         if receipt.printed:
-            self._screen = Screen.TAKE
+            self._r.screen = Screen.TAKE
         else:
-            self._returned = receipt.change
-            self._screen = Screen.VOID
+            self._r.returned = receipt.change
+            self._r.screen = Screen.VOID
 
     async def _stop(self, form: Form) -> None:
         self._expect(Screen.TAKE)
         await self._require_session().take_certificate(hand_to=self._settings.tray)
-        self._screen = Screen.DONE
+        self._r.screen = Screen.DONE
 
     async def _cancel(self, form: Form) -> None:
-        if self._screen is Screen.CARD:
+        if self._r.screen is Screen.CARD:
             await self._drop()
             return
         self._expect(Screen.BASIS, Screen.KIND, Screen.OPTIONS, Screen.COPIES, Screen.PIN, Screen.FEE, Screen.PAY)
-        self._returned = await self._require_session().cancel()
-        self._inserted = []
+        self._r.returned = await self._require_session().cancel()
+        self._r.inserted = []
         self._refuse("cancelled")
 
     async def _reset_action(self, form: Form) -> None:
@@ -349,11 +331,11 @@ class ScreenController:
         await self._drop()
 
     async def _lang_switch(self, form: Form) -> None:
-        self._lang = LANGUAGES[(LANGUAGES.index(self._lang) + 1) % len(LANGUAGES)]
+        self._r.lang = LANGUAGES[(LANGUAGES.index(self._r.lang) + 1) % len(LANGUAGES)]
 
     async def _jam_switch(self, form: Form) -> None:
         printer = self._kiosk.printer
-        if isinstance(printer, SpoolPrinter) and self._screen is not Screen.PRINTING:
+        if isinstance(printer, SpoolPrinter) and self._r.screen is not Screen.PRINTING:
             if printer.jammed:
                 printer.jam_on()
             else:
@@ -362,33 +344,14 @@ class ScreenController:
     # -- inside ------------------------------------------------------------------------------------------------
 
     def _fresh(self) -> None:
-        """A clean screen for the next resident: nothing of the previous one is reachable from here."""
-        self._token = secrets.token_urlsafe(18)
-        self._screen = Screen.HOME
-        self._lang = LANGUAGES[0]
-        self._session = None
-        self._card = None
-        self._basis = None
-        self._kind = None
-        self._options = set()
-        self._copies = 1
-        self._tries_left = None
-        self._pin_message = None
-        self._quote = None
-        self._payment = None
-        self._inserted = []
-        self._rejected = None
-        self._receipt = None
-        self._guidance = None
-        self._refusal_code = None
-        self._refusal_message = None
-        self._returned = ()
-        self._last_input = self._monotonic()
+        """A clean screen for the next resident: the whole record is replaced, so nothing of the previous one is
+        reachable from here."""
+        self._r = Resident(token=secrets.token_urlsafe(18), last_input=self._monotonic(), lang=LANGUAGES[0])
 
     async def _drop(self) -> None:
         """End whatever is going on (coins back, card ejected, an untaken certificate to the tray) and start
         fresh."""
-        session, card = self._session, self._card
+        session, card = self._r.session, self._r.card
         try:
             if session is not None and session.card_inserted:
                 await session.remove_card()
@@ -404,7 +367,7 @@ class ScreenController:
         self._changed()
 
     def _background(self, screen: Screen, work: Callable[[], Awaitable[None]]) -> None:
-        self._screen = screen
+        self._r.screen = screen
 
         async def run() -> None:
             async with self._lock:
@@ -417,44 +380,44 @@ class ScreenController:
                     self._refuse(YakubaError())
                 finally:
                     self._task = None
-                    self._last_input = self._monotonic()
+                    self._r.last_input = self._monotonic()
                     self._changed()
 
         self._task = asyncio.create_task(run(), name=f"kiosk-screen-{screen.value}")
 
     def _refuse(self, error: YakubaError | str) -> None:
-        self._guidance = guidance_for(error)
+        self._r.guidance = guidance_for(error)
         if isinstance(error, YakubaError):
-            self._refusal_code = error.code
+            self._r.refusal_code = error.code
             # A detail without a Japanese version is technical (an address, an exception name): show the
             # class's own message in both languages then.
             english = error.text_en if error.detail_ja is not None else error.message_en
-            self._refusal_message = (error.text_ja, english)
+            self._r.refusal_message = (error.text_ja, english)
             _log.info("refusal shown: %s", error.code)
         else:
-            self._refusal_code, self._refusal_message = error, None
-        session = self._session
-        if session is not None and session.finished and self._inserted:
-            self._returned = tuple(self._inserted)  # an aborted session refunds the whole escrow
-        self._inserted = []
-        self._screen = Screen.REFUSED
+            self._r.refusal_code, self._r.refusal_message = error, None
+        session = self._r.session
+        if session is not None and session.finished and self._r.inserted:
+            self._r.returned = tuple(self._r.inserted)  # an aborted session refunds the whole escrow
+        self._r.inserted = []
+        self._r.screen = Screen.REFUSED
 
     def _idle(self) -> bool:
-        if self._screen in _NOT_IDLE or self._task is not None:
+        if self._r.screen in _NOT_IDLE or self._task is not None:
             return False
-        if self._screen is Screen.HOME and self._lang == LANGUAGES[0]:
+        if self._r.screen is Screen.HOME and self._r.lang == LANGUAGES[0]:
             return False
-        limit = self._settings.end_seconds if self._screen in _END else self._settings.idle_seconds
-        return self._monotonic() - self._last_input > limit
+        limit = self._settings.end_seconds if self._r.screen in _END else self._settings.idle_seconds
+        return self._monotonic() - self._r.last_input > limit
 
     def _expect(self, *screens: Screen) -> None:
-        if self._screen not in screens:
-            raise StepOrderError(f"not on screen {self._screen.value}")
+        if self._r.screen not in screens:
+            raise StepOrderError(f"not on screen {self._r.screen.value}")
 
     def _require_session(self) -> KioskSession:
-        if self._session is None:
+        if self._r.session is None:
             raise StepOrderError("no transaction")
-        return self._session
+        return self._r.session
 
     def _changed(self) -> None:
         self._version += 1

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from yakuba.kiosk.screen._texts import Guidance
-from yakuba.kiosk.service import FeeQuote, KioskCardReader, Payment, PrintReceipt
+from yakuba.kiosk.service import FeeQuote, KioskCardReader, KioskSession, Payment, PrintReceipt
 
 __all__ = [
     "HONSEKI_KINDS",
     "KIND_OPTIONS",
     "OFFERED_COINS",
     "City",
+    "Resident",
     "Screen",
     "ScreenSettings",
     "SlotCard",
@@ -120,3 +121,32 @@ class View:
     jam: bool | None
     print_seconds: float
     coins: tuple[int, ...] = OFFERED_COINS
+
+
+@dataclass(slots=True, kw_only=True)
+class Resident:
+    """Everything the screen holds for the resident at the machine. A reset replaces it whole, so nothing of the
+    previous resident stays reachable; TOKEN, in every form of the page, makes their stale page inert."""
+
+    token: str
+    last_input: float
+    lang: str
+    screen: Screen = Screen.HOME
+    session: KioskSession | None = None
+    card: SlotCard | None = None
+    basis: str | None = None
+    kind: str | None = None
+    options: set[str] = field(default_factory=set)
+    copies: int = 1
+    tries_left: int | None = None
+    pin_message: tuple[str, str] | None = None
+    quote: FeeQuote | None = None
+    payment: Payment | None = None
+    inserted: list[int] = field(default_factory=list)
+    """Coins accepted into escrow so far: an aborted session refunds exactly these."""
+    rejected: int | None = None
+    receipt: PrintReceipt | None = None
+    guidance: Guidance | None = None
+    refusal_code: str | None = None
+    refusal_message: tuple[str, str] | None = None
+    returned: tuple[int, ...] = ()

@@ -6,9 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+# The roles' own errors, loaded here so that the kiosk process knows every code the chain may answer: the wire
+# client rebuilds an error from its code among the classes loaded, and an unknown code would read as a network
+# failure on the screen.
+from yakuba.center.errors import CityNotParticipatingError
 from yakuba.errors import YakubaError
+from yakuba.forwarder.errors import WrongCityError
+from yakuba.issuer.errors import CardNotRegisteredError, NotPrintableError, TransactionInProgressError
+from yakuba.storehq.errors import UnknownTransactionError
 
-__all__ = ["KIND_NAMES", "LANGUAGES", "TEXTS", "Guidance", "guidance_for", "text"]
+__all__ = ["CHAIN_ERRORS", "KIND_NAMES", "LANGUAGES", "TEXTS", "Guidance", "guidance_for", "text"]
 
 LANGUAGES = ("ja", "en")
 """Japanese first; English by the switch on every screen."""
@@ -106,7 +113,6 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "next": ("次へ", "Next"),
         "cancel": ("やめる", "Cancel"),
         "to_start": ("最初の画面へ", "Back to the start"),
-        "yen": ("円", "yen"),
         "sim_title": ("端末のシミュレーション（機器）", "Kiosk hardware (simulation)"),
         "sim_reader": ("カードリーダー", "Card reader"),
         "sim_reader_empty": ("カード置き場にカードがありません", "No card in the card slot folder"),
@@ -229,6 +235,30 @@ _GUIDANCE: Mapping[str, Guidance] = MappingProxyType(
             next_ja="最初からやり直してください。",
             next_en="Please start again.",
         ),
+        CardNotRegisteredError.code: Guidance(
+            title_ja="このカードはこの市区町村で使えません",
+            title_en="This card cannot be used for this city",
+            next_ja="本籍地の証明書には、本籍地の市区町村での利用登録が必要です。市区町村の窓口にお問い合わせください。",
+            next_en="A certificate from your 本籍地 needs a one-time registration with that city. Please ask there.",
+        ),
+        NotPrintableError.code: Guidance(
+            title_ja="この証明書はここでは印刷できません",
+            title_en="This certificate cannot be printed here",
+            next_ja="市区町村の窓口で請求してください。",
+            next_en="Please ask for it at the city office counter.",
+        ),
+        TransactionInProgressError.code: Guidance(
+            title_ja="取引を続けられません",
+            title_en="The transaction cannot go on",
+            next_ja="しばらくしてから最初からやり直してください。",
+            next_en="Please wait a moment and start again.",
+        ),
+        WrongCityError.code: Guidance(
+            title_ja="選んだ市区町村では発行できません",
+            title_en="The chosen city cannot issue this",
+            next_ja="最初からやり直して、住所地・本籍地を選び直してください。",
+            next_en="Please start again and choose the right city.",
+        ),
         "cancelled": Guidance(
             title_ja="取引を中止しました",
             title_en="The transaction was cancelled",
@@ -243,6 +273,10 @@ _GUIDANCE: Mapping[str, Guidance] = MappingProxyType(
         ),
     }
 )
+
+
+CHAIN_ERRORS: tuple[type[YakubaError], ...] = (CityNotParticipatingError, UnknownTransactionError)
+"""Further role errors whose codes map back in the kiosk process (their guidance is their parent's)."""
 
 
 def guidance_for(error: YakubaError | str) -> Guidance:
