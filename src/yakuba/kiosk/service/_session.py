@@ -556,11 +556,13 @@ class KioskSession:
             _log.error("tx=%s could not be written to the local log (%s)", request.transaction_id, exc.code)
 
     def _forget(self) -> None:
-        """Drop the document, the transaction key and the signed submission."""
+        """Drop the document, the transaction key, the signed submission and the card's certificate (its serial
+        is personal data outside the city)."""
         self._document = None
         self._key = None
         self._submission = None
         self._answer = None
+        self._card_certificate = None
 
 
 def _held(value: _T | None) -> _T:
