@@ -172,10 +172,11 @@ class SettlementStore(Protocol):
     def open_line(self, line: SettlementLine) -> None:
         """Insert a pending line; TransactionConflictError if the id exists."""
 
-    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> None: ...
+    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> bool:
+        """Pending stays pending, with the time its answer went back; False if it is no longer pending."""
 
     def fail_line(self, transaction_id: str, *, reason: str, at: dt.datetime) -> bool:
-        """Pending -> failed; whether this call changed it."""
+        """Pending and unanswered -> failed; whether this call changed it."""
 
     def close_line(
         self,
@@ -404,7 +405,13 @@ class CenterService:
                 "the city's answer does not match the request; the transaction was cancelled",
                 ja="市区町村からの応答が要求と一致しません。取引は中止され、料金はかかりません。",
             )
-        await self._blocking(self._store.mark_answered, line.transaction_id, at=self._now())
+        if not await self._blocking(self._store.mark_answered, line.transaction_id, at=self._now()):
+            # Two attempts at one transaction (a kiosk's retry racing its first try) were forwarded together
+            # and the other one failed, which aborted the transaction (line failed, nothing to be charged).
+            # This answer must not reach the kiosk: it would print a certificate the center settles as failed
+            # (found by `yakuba torture`: printed and paid at the store, 0 yen and "failed" at the center).
+            _log.warning("issuance %s answered after it was aborted: answer withheld", line.transaction_id)
+            raise TransactionConflictError("this transaction has ended (failed); start a new one")
         _log.info("issuance %s answered: city=%s pages=%d", line.transaction_id, line.city, answer.pages)
         return answer
 

@@ -126,20 +126,28 @@ class SqlSettlementStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"recording the settlement line failed ({type(exc).__name__})") from exc
 
-    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> None:
+    def mark_answered(self, transaction_id: str, *, at: dt.datetime) -> bool:
+        """Record that the city's answer goes back; False when the line is no longer pending (another attempt
+        at the same transaction failed it meanwhile): that answer must not be passed on."""
         c = settlement_lines_table.c
         statement = (
             update(settlement_lines_table)
             .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
             .values(answered_at=at)
         )
-        self._run(lambda conn: conn.execute(statement))
+        return self._run(lambda conn: conn.execute(statement).rowcount) == 1
 
     def fail_line(self, transaction_id: str, *, reason: str, at: dt.datetime) -> bool:
+        """Pending and never answered -> failed. A line whose answer was passed on is not failed by a later
+        error of a repeated attempt (its kiosk may be printing); its completion report closes it."""
         c = settlement_lines_table.c
         statement = (
             update(settlement_lines_table)
-            .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
+            .where(
+                c.transaction_id == transaction_id,
+                c.status == LineStatus.PENDING.value,
+                c.answered_at.is_(None),
+            )
             .values(status=LineStatus.FAILED.value, failure=reason[:64], amount_yen=0, closed_at=at)
         )
         return self._run(lambda conn: conn.execute(statement).rowcount) == 1
