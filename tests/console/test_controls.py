@@ -155,6 +155,11 @@ def test_statistics_count_the_issuance_just_made(town: Town) -> None:
     assert _number(after, "total-copies") == _number(before, "total-copies") + len(receipt.printed)
     assert _number(after, "total-yen") == _number(before, "total-yen") + receipt.charged_yen
     assert receipt.transaction_id in log
+    hour = f"{town.clock.now().astimezone(JST):%H}"
+    in_hour = re.search(rf'id="chart-hour".*?data-label="{hour}">(\d+)<', after, re.S)
+    assert in_hour is not None
+    assert int(in_hour.group(1)) >= 1
+    assert re.search(r'id="chart-kind".*?data-label="inkan">(\d+)<', after, re.S)
 
 
 def test_a_viewer_sees_every_staff_page_and_the_map_lists_every_hop(town: Town) -> None:

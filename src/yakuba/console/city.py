@@ -17,8 +17,7 @@ from yakuba.errors import NotFoundError, ValidationError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
 from yakuba.issuer.audit_trail import AuditWrite
 from yakuba.issuer.controls_store import SqlServiceControls
-from yakuba.issuer.log_entry import DocumentStatus, serial_prefix
-from yakuba.issuer.service import document_status_of
+from yakuba.issuer.log_entry import DocumentStatus, document_status_of, serial_prefix
 from yakuba.issuer.service_controls import ServiceControl, new_kind_suspension, new_window
 from yakuba.issuer.store import IssuanceLogStore, issuance_log
 

@@ -7,8 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from yakuba.clock import JST
-from yakuba.console.city import LogLine
+from yakuba.console.city import DayGroup
 
 __all__ = ["Bar", "DayStatistics", "day_statistics"]
 
@@ -41,8 +40,8 @@ def _bars(counter: Counter[str]) -> list[Bar]:
     return [Bar(label, value) for label, value in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def day_statistics(day: dt.date, lines: Iterable[LogLine]) -> DayStatistics:
-    """Sum the log LINES of DAY: transactions per kind, hour (JST), chain, outcome and basis (住所地/本籍地:
+def day_statistics(day: dt.date, groups: Iterable[DayGroup]) -> DayStatistics:
+    """Sum the log's GROUPS of DAY: transactions per kind, hour (JST), chain, outcome and basis (住所地/本籍地:
     the request carries no purpose of use, so that is the one breakdown of why the applicant asked), copies
     printed, and the yen of the copies printed."""
     kinds: Counter[str] = Counter()
@@ -51,17 +50,17 @@ def day_statistics(day: dt.date, lines: Iterable[LogLine]) -> DayStatistics:
     statuses: Counter[str] = Counter()
     bases: Counter[str] = Counter()
     printed = yen = refused = total = 0
-    for line in lines:
-        total += 1
-        kinds[line.kind] += 1
-        hours[line.created_at.astimezone(JST).hour] += 1
-        chains[line.chain_id] += 1
-        statuses[line.status] += 1
-        bases[line.basis] += 1
-        copies = line.copies_printed or 0
-        printed += copies
-        yen += copies * line.fee_yen
-        refused += line.status == "refused"
+    for group in groups:
+        n = group.transactions
+        total += n
+        kinds[group.kind] += n
+        hours[group.jst_hour] += n
+        chains[group.chain_id] += n
+        statuses[group.status] += n
+        bases[group.basis] += n
+        printed += group.copies_printed
+        yen += group.yen
+        refused += n if group.status == "refused" else 0
     return DayStatistics(
         day=day,
         transactions=total,
