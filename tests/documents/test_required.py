@@ -9,7 +9,6 @@ from PIL import Image
 
 from yakuba.documents import DocumentKind, DocumentSigner, RenderEngine, certified_view, issue_document, sample_request
 from yakuba.documents._checks import check_required_elements
-from yakuba.documents._render import png_as_svg
 from yakuba.documents._summary import qr_svg
 from yakuba.documents.errors import MissingElementError
 
@@ -19,14 +18,14 @@ from .conftest import ISSUED_AT
 class _SealLessEngine(RenderEngine):
     """A layout bug stand-in: the seal image is replaced by an empty one (the 73-certificates incident)."""
 
-    def _seal(self, mayor_title: str) -> tuple[bytes, str]:
+    def _seal_png(self, mayor_title: str) -> bytes:
         out = io.BytesIO()
         Image.new("RGBA", (8, 8), (255, 255, 255, 0)).save(out, format="PNG")
-        return out.getvalue(), png_as_svg(out.getvalue(), width=8, height=8)
+        return out.getvalue()
 
 
 def test_document_without_seal_is_refused(engine: RenderEngine, signer: DocumentSigner) -> None:
-    broken = _SealLessEngine(compiler=engine._compiler, fonts=engine.fonts)
+    broken = _SealLessEngine(compiler=engine._compiler, fonts=engine.fonts, root=engine._root)
     request = sample_request(DocumentKind.RESIDENT_RECORD, seed=5, issued_at=ISSUED_AT)
     with pytest.raises(MissingElementError, match="city seal image"):
         issue_document(request, engine=broken, signer=signer)

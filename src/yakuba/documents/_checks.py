@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,9 @@ __all__ = ["MIN_SEAL_POINTS", "check_required_elements", "page_texts"]
 
 MIN_SEAL_POINTS = 56.0
 """The printed seal must be at least ~20 mm wide (56 pt); a thumbnail-sized seal is not a seal."""
+
+MAX_FORM_DEPTH = 8
+"""How deep into nested form XObjects the seal is looked for."""
 
 
 def _squeeze(text: str) -> str:
@@ -31,17 +35,37 @@ def page_texts(document: pdfium.PdfDocument) -> list[str]:
     return [_page_text(document[index]) for index in range(len(document))]
 
 
-def _has_seal(page: pdfium.PdfPage) -> bool:
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=8):
-        if not isinstance(obj, pdfium.PdfImage):
-            continue
-        width, height = obj.get_px_size()
-        if (width, height) != (CITY_SEAL_PIXELS, CITY_SEAL_PIXELS):
-            continue
-        left, bottom, right, top = obj.get_bounds()
-        if right - left < MIN_SEAL_POINTS or top - bottom < MIN_SEAL_POINTS:
-            continue
-        if bytes(obj.get_data(decode_simple=True)[:3]) == bytes(SEAL_INK):
+def _is_seal(image: pdfium.PdfImage) -> bool:
+    width, height = image.get_px_size()
+    if (width, height) != (CITY_SEAL_PIXELS, CITY_SEAL_PIXELS):
+        return False
+    left, bottom, right, top = image.get_bounds()
+    if right - left < MIN_SEAL_POINTS or top - bottom < MIN_SEAL_POINTS:
+        return False
+    return bytes(image.get_data(decode_simple=True)[:3]) == bytes(SEAL_INK)
+
+
+def _has_seal(page: pdfium.PdfPage, form: Any = None, depth: int = 0) -> bool:
+    """Whether the page (or a form XObject on it, up to MAX_FORM_DEPTH deep) shows the city seal image.
+
+    Walks pdfium's object list directly, from the end: the seal is drawn in the footer, after the body,
+    and wrapping every text object of the page in a Python object (`PdfPage.get_objects`) costs more
+    than the rest of the check. A page without the seal is still searched completely.
+    """
+    if form is None:
+        count = pdfium_c.FPDFPage_CountObjects(page.raw)
+        get = functools.partial(pdfium_c.FPDFPage_GetObject, page.raw)
+    else:
+        count = pdfium_c.FPDFFormObj_CountObjects(form)
+        get = functools.partial(pdfium_c.FPDFFormObj_GetObject, form)
+    for index in range(count - 1, -1, -1):
+        raw = get(index)
+        kind = pdfium_c.FPDFPageObj_GetType(raw)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            image = pdfium.PdfObject(raw, page=page)
+            if isinstance(image, pdfium.PdfImage) and _is_seal(image):
+                return True
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < MAX_FORM_DEPTH and _has_seal(page, raw, depth + 1):
             return True
     return False
 

@@ -7,7 +7,10 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import shutil
+import tempfile
 import unicodedata
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from yakuba.documents._models import (
     SealCertificateContent,
     TaxCertificateContent,
 )
-from yakuba.documents._seal import CITY_SEAL_PIXELS, PERSONAL_SEAL_PIXELS, city_seal_png
+from yakuba.documents._seal import PERSONAL_SEAL_PIXELS, city_seal_png
 from yakuba.documents.errors import FieldTooLongError
 from yakuba.errors import YakubaError
 from yakuba.wareki import era_year, format_wareki, full_width
@@ -39,6 +42,9 @@ TEMPLATE_DIR = Path(__file__).parent / "_templates"
 """The typst templates, shipped as package data (pyproject's `**/*.typ`)."""
 
 MAIN_TEMPLATE = "main.typ"
+
+SEAL_FOLDER = "seals"
+"""The city seal PNGs, in the engine's working folder, named by their SHA-256."""
 
 PDF_TAGS = False
 """No tagged-PDF structure tree: the certificate goes to a kiosk printer and is erased, never read on a
@@ -301,24 +307,40 @@ class RenderError(YakubaError):
 
 
 class RenderEngine:
-    """The typst compiler, fonts and seal images, built once per process and reused for every document."""
+    """The typst compiler, fonts and seal images, built once per process and reused for every document.
 
-    def __init__(self, *, compiler: typst.Compiler, fonts: FontSet) -> None:
+    The compiler works in a private folder holding a copy of the templates and the city seal PNGs: typst
+    reads a seal from a file once and keeps it decoded, where image bytes passed through `sys.inputs`
+    (base64 in an SVG, the only way for strings) would be parsed and decoded again for every document.
+    """
+
+    def __init__(self, *, compiler: typst.Compiler, fonts: FontSet, root: Path) -> None:
         self._compiler = compiler
         self._fonts = fonts
+        self._root = root
         self._seals: dict[str, tuple[bytes, str]] = {}
 
     @classmethod
-    def create(cls, *, fonts: FontSet | None = None) -> RenderEngine:
-        """An engine with IPAex fonts only (no system font scan: faster start, same output everywhere)."""
+    def create(cls, *, fonts: FontSet | None = None, system_fonts: bool = False) -> RenderEngine:
+        """An engine with IPAex fonts only (no system font scan: faster start, same output everywhere).
+
+        SYSTEM_FONTS also scans the system's fonts (typst's default; only the benchmark's baseline uses it).
+        The engine's working folder is removed when the engine is garbage-collected or the process exits.
+        """
         fonts = fonts or FontSet.locate()
+        root = Path(tempfile.mkdtemp(prefix="yakuba-typst-"))
+        for template in TEMPLATE_DIR.glob("*.typ"):
+            shutil.copyfile(template, root / template.name)
+        (root / SEAL_FOLDER).mkdir()
         compiler = typst.Compiler(
-            str(TEMPLATE_DIR / MAIN_TEMPLATE),
-            root=str(TEMPLATE_DIR),
+            str(root / MAIN_TEMPLATE),
+            root=str(root),
             font_paths=fonts.folders,
-            ignore_system_fonts=True,
+            ignore_system_fonts=not system_fonts,
         )
-        return cls(compiler=compiler, fonts=fonts)
+        engine = cls(compiler=compiler, fonts=fonts, root=root)
+        weakref.finalize(engine, shutil.rmtree, root, ignore_errors=True)
+        return engine
 
     @property
     def fonts(self) -> FontSet:
@@ -328,17 +350,24 @@ class RenderEngine:
         """The city seal PNG for MAYOR_TITLE, drawn once and kept."""
         return self._seal(mayor_title)[0]
 
+    def _seal_png(self, mayor_title: str) -> bytes:
+        return city_seal_png(mayor_title, font_file=self._fonts.gothic)
+
     def _seal(self, mayor_title: str) -> tuple[bytes, str]:
+        """The seal PNG and its file in the working folder (relative to the templates), written once."""
         cached = self._seals.get(mayor_title)
         if cached is None:
-            png = city_seal_png(mayor_title, font_file=self._fonts.gothic)
-            cached = (png, png_as_svg(png, width=CITY_SEAL_PIXELS, height=CITY_SEAL_PIXELS))
+            png = self._seal_png(mayor_title)
+            name = f"{SEAL_FOLDER}/{hashlib.sha256(png).hexdigest()[:32]}.png"
+            (self._root / name).write_bytes(png)
+            cached = (png, name)
             self._seals[mayor_title] = cached
         return cached
 
     def render(self, request: DocumentRequest, view: CertifiedView, *, qr_svg: str) -> bytes:
         """The unsigned PDF of REQUEST: certified VIEW laid out by its kind's template, with seal and QR."""
         images: dict[str, str] = {"seal": self._seal(request.header.mayor_title)[1], "qr": qr_svg}
+        # "seal" names a PNG file in the working folder; "qr" and "impression" are SVG text.
         if isinstance(request.content, SealCertificateContent):
             images["impression"] = png_as_svg(
                 request.content.impression_png, width=PERSONAL_SEAL_PIXELS, height=PERSONAL_SEAL_PIXELS
