@@ -129,5 +129,8 @@ def render(view: View) -> str:
             return ("", "")
         return (pair[1], pair[0]) if view.lang == "en" else pair
 
-    context: dict[str, Any] = {"v": view, "t": t, "kind_name": kind_name, "both": both}
+    def yen(amount: int) -> str:
+        return f"{amount:,} yen" if view.lang == "en" else f"{amount:,}円"
+
+    context: dict[str, Any] = {"v": view, "t": t, "kind_name": kind_name, "both": both, "yen": yen}
     return _ENV.get_template("screen.html").render(context)
