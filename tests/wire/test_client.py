@@ -283,3 +283,20 @@ async def test_call_returns_the_answer_schema_and_refuses_an_answer_that_does_no
         assert answer.role == "kiosk"
         with pytest.raises(UpstreamError, match="not a Strict"):
             await client.call("/v1/whoami", None, Strict, idempotency_key=None)
+
+
+def test_an_error_code_from_another_role_maps_back_in_a_process_that_never_imported_that_role() -> None:
+    """A kiosk process never imports the issuer's modules; "card not registered" must not read as a network failure."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from yakuba.wire.client import _error_from_body\n"
+        "assert 'yakuba.issuer.errors' not in sys.modules\n"
+        "body = {'error': 'card_not_registered', 'message': 'not registered', 'message_ja': '未登録'}\n"
+        "print(type(_error_from_body(404, body, 'https://issuer')).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "CardNotRegisteredError"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -211,10 +212,21 @@ def _error_from_body(status: int, body: dict[str, Any], origin: str) -> YakubaEr
     return cls(en, ja=ja)
 
 
+def _load_role_errors() -> None:
+    """Import every role's error module, so a code any neighbour sends maps back to its class.
+
+    Without this, a kiosk process (which never imports the issuer's modules) turned "card not registered"
+    from the issuer into a network failure. Imported on first use: the role packages import this module.
+    """
+    for role in Role:
+        importlib.import_module(f"yakuba.{role.value}.errors")
+
+
 def _error_class(code: str) -> type[YakubaError] | None:
     # The neighbour failing internally is, for us, an upstream failure.
     if code == YakubaError.code:
         return None
+    _load_role_errors()
     pending: list[type[YakubaError]] = [YakubaError]
     while pending:
         cls = pending.pop()
