@@ -8,10 +8,18 @@ import enum
 from dataclasses import dataclass
 
 from yakuba.documents import SerialStatus
-from yakuba.errors import ValidationError
+from yakuba.errors import NotFoundError, ValidationError
 from yakuba.wire.messages import Outcome
 
-__all__ = ["MAX_SERIAL_NUMBER", "DocumentStatus", "EntryStatus", "LogEntry", "NewEntry", "serial_prefix"]
+__all__ = [
+    "MAX_SERIAL_NUMBER",
+    "DocumentStatus",
+    "EntryStatus",
+    "LogEntry",
+    "NewEntry",
+    "document_status_of",
+    "serial_prefix",
+]
 
 MAX_SERIAL_NUMBER = 99_999_999
 """Document serials are `PPPP-NNNNNNNN` (yakuba.documents.SERIAL_PATTERN): eight digits per issuer."""
@@ -105,3 +113,21 @@ class DocumentStatus:
 
     def answer(self) -> dict[str, str | bool]:
         return {**self.serial_status.answer(), "status": self.status.value}
+
+
+def document_status_of(entry: LogEntry | None, *, serial: str, city_code: str) -> DocumentStatus:
+    """What a verifier may learn of SERIAL from its log ENTRY (the issuer's endpoint and the city's verification
+    page answer the same); NotFoundError when nothing was issued under it."""
+    if entry is None or entry.issued_at is None or entry.content_digest is None:
+        raise NotFoundError(
+            "no certificate with this serial was issued here", ja="この番号の証明書は発行されていません"
+        )
+    status = SerialStatus(
+        serial=serial,
+        city_code=city_code,
+        kind=entry.kind,
+        issued_at=entry.issued_at,
+        content_digest=entry.content_digest,
+        revoked=entry.status in (EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED, EntryStatus.FAILED),
+    )
+    return DocumentStatus(serial_status=status, status=entry.status)

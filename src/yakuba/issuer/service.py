@@ -10,7 +10,7 @@ from cryptography import x509
 
 from yakuba.clock import JST, Clock
 from yakuba.config import CityConfig
-from yakuba.documents import DocumentHeader, DocumentKind, DocumentRequest, SerialStatus
+from yakuba.documents import DocumentHeader, DocumentKind, DocumentRequest
 from yakuba.documents.errors import FieldTooLongError
 from yakuba.errors import NotFoundError, ValidationError, YakubaError
 from yakuba.forwarder.errors import WrongCityError
@@ -24,7 +24,7 @@ from yakuba.issuer.errors import (
     TransactionConflictError,
     TransactionInProgressError,
 )
-from yakuba.issuer.log_entry import DocumentStatus, EntryStatus, LogEntry, NewEntry, serial_prefix
+from yakuba.issuer.log_entry import DocumentStatus, EntryStatus, LogEntry, NewEntry, document_status_of, serial_prefix
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.planning import CertificatePlanner, Prepared
 from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, RegistrySource, ServiceControlSource
@@ -46,7 +46,7 @@ from yakuba.wire.messages import (
 )
 from yakuba.wire.sealing import SealingBinding, card_fingerprint, seal
 
-__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService", "document_status_of"]
+__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService"]
 
 _log = logging.getLogger("yakuba.issuer")
 
@@ -418,24 +418,6 @@ class IssuerService:
     def document_status(self, serial: str) -> DocumentStatus:
         """The verification answer for SERIAL: issued here, its kind, city, day and status; no personal data."""
         return document_status_of(self._log_store.fetch_by_serial(serial), serial=serial, city_code=self._city.code)
-
-
-def document_status_of(entry: LogEntry | None, *, serial: str, city_code: str) -> DocumentStatus:
-    """What a verifier may learn of SERIAL from its log ENTRY (the issuer's endpoint and the city's verification
-    page answer the same); NotFoundError when nothing was issued under it."""
-    if entry is None or entry.issued_at is None or entry.content_digest is None:
-        raise NotFoundError(
-            "no certificate with this serial was issued here", ja="この番号の証明書は発行されていません"
-        )
-    status = SerialStatus(
-        serial=serial,
-        city_code=city_code,
-        kind=entry.kind,
-        issued_at=entry.issued_at,
-        content_digest=entry.content_digest,
-        revoked=entry.status in (EntryStatus.JAM_VOIDED, EntryStatus.ABANDONED, EntryStatus.FAILED),
-    )
-    return DocumentStatus(serial_status=status, status=entry.status)
 
 
 def _check_counts(completion: TaggedCompletion, *, requested: int) -> None:
