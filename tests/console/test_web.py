@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from yakuba.clock import JST
 from yakuba.network.sample_town import Situation
 
 from .console_support import Town, issue_at_kiosk, log_in, token_of
@@ -74,7 +75,7 @@ def test_a_viewer_cannot_open_or_post_the_service_controls(town: Town) -> None:
         assert _error_code(posted) == "console_role_required"
     with town.client() as operator:
         log_in(operator, "operator")
-        assert 'data-kind="juminhyo"' not in operator.get("/staff/controls").text  # nothing was stored
+        assert 'class="control active" data-kind="juminhyo"' not in operator.get("/staff/controls").text
 
 
 def test_an_operator_cannot_resume_a_suspended_city(town: Town) -> None:
@@ -94,7 +95,7 @@ def test_form_posts_without_the_session_csrf_token_are_refused(town: Town) -> No
             answer = client.post("/staff/controls/suspend", data=data)
             assert answer.status_code == 403
             assert _error_code(answer) == "console_csrf_failed"
-        assert 'data-kind="inkan"' not in client.get("/staff/controls").text
+        assert 'class="control active" data-kind="inkan"' not in client.get("/staff/controls").text
         # The same form with the page's token goes through, so the refusals above were the token's.
         assert csrf == token_of(client.get("/staff/controls").text)
         logout = client.post("/logout", data={"csrf": csrf})
@@ -152,11 +153,13 @@ def test_the_verification_page_confirms_an_issued_certificate_without_personal_d
     with town.client() as client:
         form = client.get("/verify")
         token = token_of(form.text)
-        by_serial = client.post("/verify", data={"serial": serial_text, "form_token": token})
+        issued_on = f"{town.clock.now().astimezone(JST):%Y-%m-%d}"
+        by_serial = client.post("/verify", data={"serial": serial_text, "issued_on": issued_on, "form_token": token})
+        wrong_day = client.post("/verify", data={"serial": serial_text, "issued_on": "2020-01-06", "form_token": token})
         by_pdf = client.post(
             "/verify", data={"form_token": token}, files={"file": ("certificate.pdf", pdf, "application/pdf")}
         )
-        unknown = client.post("/verify", data={"serial": "J229-99999999", "form_token": token})
+        unknown = client.post("/verify", data={"serial": "J229-99999999", "issued_on": issued_on, "form_token": token})
         tampered = client.post(
             "/verify",
             data={"form_token": token},
@@ -168,11 +171,19 @@ def test_the_verification_page_confirms_an_issued_certificate_without_personal_d
         assert serial_text in answer.text
         assert "住民票の写し" in answer.text
     assert "本物と確認できませんでした" in unknown.text
+    assert "本物と確認できませんでした" in wrong_day.text  # a serial alone reveals nothing
+    assert "住民票の写し" not in wrong_day.text
+    assert _finding(wrong_day.text).replace(serial_text, "J229-99999999") == _finding(unknown.text)
     assert "本物と確認できませんでした" in tampered.text
     names = _personal_strings(town, card.person_id)
     for answer in (by_serial, by_pdf):
         for value in names:
             assert value not in answer.text
+
+
+def _finding(page: str) -> str:
+    """The verdict section of a verification page."""
+    return page.split('id="finding"', 1)[1].split("</section>", 1)[0]
 
 
 def _serial_in(town: Town, transaction_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -201,6 +202,13 @@ class _BodyLimit:
         await response(scope, receive, send)
 
 
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValidationError("a date is YYYY-MM-DD", ja="日付は YYYY-MM-DD の形式です") from None
+
+
 def _safe_next(target: str | None) -> str:
     """Where to go after login: only a staff page of this site (no open redirect)."""
     if target and target.startswith("/staff/") and "//" not in target and "\\" not in target:
@@ -255,6 +263,7 @@ def _public_routes(app: FastAPI, pages: Pages) -> None:
         state: State,
         form_token: Annotated[str, Form(max_length=128)] = "",
         serial: Annotated[str, Form(max_length=40)] = "",
+        issued_on: Annotated[str, Form(max_length=10)] = "",
         file: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
         check_csrf(request.cookies.get(FORM_COOKIE), form_token)
@@ -263,7 +272,7 @@ def _public_routes(app: FastAPI, pages: Pages) -> None:
             data = await file.read(MAX_UPLOAD_BYTES + 1)
             finding = await asyncio.to_thread(check_upload, state.office, data, trust=state.trust)
         elif serial.strip():
-            finding = await asyncio.to_thread(check_serial, state.office, serial)
+            finding = await asyncio.to_thread(check_serial, state.office, serial, _date_or_none(issued_on))
         else:
             raise ValidationError(
                 "enter a serial or choose a file", ja="証明書番号を入力するかファイルを選んでください"

@@ -132,8 +132,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "enc.hops": ("接続数", "Hops"),
     "verify.title": ("証明書の検証（受け取った事業者の方へ）", "Verify a certificate (for receiving companies)"),
     "verify.intro": (
-        "証明書番号を入力するか、PDFまたはスキャン画像をアップロードしてください。個人情報は表示されません。",
-        "Enter the serial, or upload the PDF or a scan. No personal data is shown.",
+        "証明書番号と交付日を入力するか、PDFまたはスキャン画像をアップロードしてください。個人情報は表示されません。",
+        "Enter the serial and the date of issue, or upload the PDF or a scan. No personal data is shown.",
     ),
     "verify.serial": ("証明書番号で確認", "Check a serial"),
     "verify.upload": ("ファイルで確認（PDF・画像）", "Check a file (PDF or image)"),

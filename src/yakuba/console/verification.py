@@ -53,23 +53,34 @@ def _kind_ja(kind: str) -> str | None:
         return None
 
 
-def check_serial(office: CityOffice, serial: str) -> Finding:
-    """Look SERIAL up in the issuing server's record (the issuer's verification answer)."""
+def check_serial(office: CityOffice, serial: str, issued_on: dt.date | None) -> Finding:
+    """Confirm SERIAL with the day of issue printed beside it, against the issuing server's record.
+
+    Both must match: serials are sequential, so a serial alone would let anyone walk the city's issuances
+    (kind and day of each); with the day as well, the page confirms what the holder of the paper already
+    knows and reveals nothing else. A mismatch answers exactly as an unknown serial does.
+    """
     serial = serial.strip().upper()
     if not SERIAL_PATTERN.match(serial):
         raise ValidationError("a serial looks like J229-00000001", ja="証明書番号は J229-00000001 の形式です")
+    if issued_on is None:
+        raise ValidationError(
+            "enter the date of issue printed on the certificate", ja="証明書に記載の交付日を入力してください"
+        )
     try:
         status = office.serial_status(serial)
     except NotFoundError as exc:
         return Finding(genuine=False, serial=serial, checked=("record",), error_code=exc.code)
     answer = status.serial_status
+    if answer.issued_at.astimezone(JST).date() != issued_on:
+        return Finding(genuine=False, serial=serial, checked=("record",), error_code=NotFoundError.code)
     return Finding(
         genuine=True,
         serial=serial,
         kind=answer.kind,
         kind_ja=_kind_ja(answer.kind),
         city_code=answer.city_code,
-        issued_on=answer.issued_at.astimezone(JST).date(),
+        issued_on=issued_on,
         revoked=answer.revoked,
         status=status.status.value,
         checked=("record",),
