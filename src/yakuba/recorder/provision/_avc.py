@@ -49,7 +49,8 @@ class AvcConfig:
 
     @property
     def x264_level(self) -> str:
-        return f"{self.level_idc // 10}.{self.level_idc % 10}"
+        """The source's level as x264 names it (level_idc 9 is level 1b)."""
+        return "1b" if self.level_idc == 9 else f"{self.level_idc // 10}.{self.level_idc % 10}"
 
     def parameter_sets(self) -> bytes:
         """SPS and PPS as length-prefixed NAL units, to carry in-band in front of a copied IDR picture."""

@@ -9,6 +9,7 @@ from fractions import Fraction
 import av
 from av.packet import Packet
 from av.stream import Stream
+from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType, VideoFrame
 
 from yakuba.recorder.errors import ExportError
@@ -34,9 +35,6 @@ class BoundaryGop:
     packets: Sequence[Packet[Stream]]
     extradata: bytes
     config: AvcConfig
-    width: int
-    height: int
-    pix_fmt: str
     time_base: Fraction
     fps: Fraction
     lo: int
@@ -50,11 +48,7 @@ def reencode_gop(gop: BoundaryGop, *, length_size: int, options: dict[str, str])
     decoder = av.CodecContext.create("h264", "r")
     decoder.extradata = gop.extradata
     decoder.thread_type = "AUTO"
-    encoder = av.CodecContext.create("libx264", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = gop.width, gop.height, gop.pix_fmt
-    encoder.time_base = gop.time_base
-    encoder.framerate = gop.fps
-    encoder.options = {**options, "profile": gop.config.x264_profile, "level": gop.config.x264_level, "bf": "0"}
+    encoder: VideoCodecContext | None = None
     frame_ticks = max(1, round(1 / (gop.fps * gop.time_base)))
     kept = 0
     samples: list[Sample] = []
@@ -69,9 +63,15 @@ def reencode_gop(gop: BoundaryGop, *, length_size: int, options: dict[str, str])
             samples.append(Sample(data, packet.pts, packet.duration or frame_ticks, packet.is_keyframe))
 
     def encode(frames: list[VideoFrame]) -> None:
-        nonlocal kept
+        nonlocal kept, encoder
         for frame in frames:
             if frame.pts is not None and gop.lo <= frame.pts < gop.hi:
+                if encoder is None:  # picture size and pixel format (TV or full range) as decoded
+                    encoder = av.CodecContext.create("libx264", "w")
+                    encoder.width, encoder.height, encoder.pix_fmt = frame.width, frame.height, frame.format.name
+                    encoder.time_base, encoder.framerate = gop.time_base, gop.fps
+                    config = gop.config
+                    encoder.options = {**options, "profile": config.x264_profile, "level": config.x264_level, "bf": "0"}
                 frame.pict_type = PictureType.NONE
                 frame.time_base = gop.time_base
                 kept += 1
@@ -80,7 +80,8 @@ def reencode_gop(gop: BoundaryGop, *, length_size: int, options: dict[str, str])
     for packet in gop.packets:
         encode(decoder.decode(packet))
     encode(decoder.decode(None))
-    write(encoder.encode(None))
+    if encoder is not None:
+        write(encoder.encode(None))
     if len(samples) != kept or not samples or not samples[0].keyframe:
         raise ExportError("the boundary GOP did not re-encode frame for frame")
     return samples
