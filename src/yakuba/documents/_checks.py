@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,16 @@ def _is_seal(image: pdfium.PdfImage) -> bool:
     left, bottom, right, top = image.get_bounds()
     if right - left < MIN_SEAL_POINTS or top - bottom < MIN_SEAL_POINTS:
         return False
-    return bytes(image.get_data(decode_simple=True)[:3]) == bytes(SEAL_INK)
+    ink = bytes(SEAL_INK)
+    if image.get_filters() == ["FlateDecode"]:
+        # Inflate just the first pixel of the stream; only a match is trusted, anything else is decided
+        # by pdfium's full decode below (which also applies predictors).
+        try:
+            if zlib.decompressobj().decompress(bytes(image.get_data()), len(ink)) == ink:
+                return True
+        except zlib.error:
+            pass
+    return bytes(image.get_data(decode_simple=True)[: len(ink)]) == ink
 
 
 def _has_seal(page: pdfium.PdfPage, form: Any = None, depth: int = 0) -> bool:
