@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,6 +110,12 @@ SCHEMA_LOCK_KEY = 0x79616B75
 """PostgreSQL advisory lock key under which every yakuba schema change of a database is serialised."""
 
 
+_ALEMBIC = threading.Lock()
+"""Alembic keeps the running migration in module globals (`alembic.context`): two threads of one process
+migrating two databases at once read each other's connection ("table already exists"; found by the freshness
+tests, two kiosks opening in one process). One migration at a time per process."""
+
+
 def lock_schema(conn: Connection) -> None:
     """Take the database's lock for schema changes at the start of CONN's transaction, before anything is read.
 
@@ -137,7 +144,7 @@ def migrate(engine: Engine, *, script_location: Path, version_table: str, revisi
     cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["version_table"] = version_table
     try:
-        with engine.begin() as conn:
+        with _ALEMBIC, engine.begin() as conn:
             lock_schema(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)

@@ -95,3 +95,24 @@ def test_issuer_workers_creating_the_city_log_key_together_all_read_the_one_key(
         assert len(hashes) == STARTERS
         assert len(set(hashes)) == 1
         assert [p.name for p in (key_dir / "cities" / "132292").iterdir()] == ["issuance-log-hmac.key"]
+
+
+def test_one_process_migrating_several_databases_at_once_migrates_each(tmp_path: Path) -> None:
+    """Two kiosks opening at once in one process (each its own database) ran Alembic in two threads, which
+    keeps its state in module globals: one read the other's connection (found by the freshness tests)."""
+    from yakuba.kiosk.store import KioskLogStore
+
+    names = iter(range(1000))
+    lock = threading.Lock()
+
+    def start(_url: str) -> None:
+        with lock:
+            n = next(names)
+        engine = make_engine(f"sqlite:///{tmp_path / f'kiosk-{n}.sqlite3'}")
+        try:
+            KioskLogStore.open(engine=engine)
+        finally:
+            engine.dispose()
+
+    for _round in range(3):
+        assert _all_at_once("", start) == []

@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import NoReturn, TypeVar
 from pydantic import ValidationError as SchemaError
 
 from yakuba.clock import Clock
-from yakuba.documents import DocumentKind, DocumentTrust, verify_document
+from yakuba.documents import DocumentKind, DocumentTrust, VerifiedDocument, verify_document
 from yakuba.errors import CardError, CardLockedError, ValidationError, YakubaError
 from yakuba.kiosk.errors import (
     CardStillInsertedError,
@@ -72,6 +73,16 @@ _PROBE_KEY = bytes(32)
 
 
 _FINISHED = frozenset({Step.DONE, Step.ABORTED})
+
+_PDFIUM = threading.Lock()
+"""pdfium (inside verify_document) is not thread-safe and is one library per process: a process hosting several
+kiosks (tests, `yakuba torture`) verified two documents at once in worker threads and died in libpdfium
+(SIGTRAP), found by `yakuba torture`. One verification at a time per process; a lone kiosk never waits."""
+
+
+def _verify_alone(document: bytes, trust: DocumentTrust) -> VerifiedDocument:
+    with _PDFIUM:
+        return verify_document(document, trust=trust)
 
 
 class Kiosk:
@@ -309,7 +320,7 @@ class KioskSession:
             await self._refuse("binding_mismatch", "the certificate is not sealed for this transaction", exc)
         try:
             # In a worker thread: pyHanko's validation runs its own event loop (asyncio.run) inside.
-            verified = await asyncio.to_thread(verify_document, document, trust=self._kiosk.trust)  # 5c
+            verified = await asyncio.to_thread(_verify_alone, document, self._kiosk.trust)  # 5c
         except Exception as exc:
             await self._refuse("document_invalid", "the certificate does not verify", exc)
         summary = verified.summary
