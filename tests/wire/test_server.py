@@ -27,6 +27,7 @@ from yakuba.config import Role
 from yakuba.errors import AuthorizationError, ConfigError, EligibilityError, UpstreamError
 from yakuba.pki import PeerIdentity, ServiceIdentity
 from yakuba.wire import Server, ServiceClient, allow, build_app, check_route_policies, client_session, serve
+from yakuba.wire.listener import bind_listener
 from yakuba.wire.server import MAX_REQUEST_BODY_BYTES
 
 from .wire_support import HQ, KIOSK, OTHER_KIOSK, CertFactory, Hits, cert_der, cert_serial, make_app
@@ -483,10 +484,9 @@ async def test_serve_runs_until_cancelled(identity: IdentityLoader) -> None:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def test_listener_disables_nagle_so_small_answers_are_not_delayed(identity: IdentityLoader) -> None:
+def test_listener_disables_nagle_so_small_answers_are_not_delayed() -> None:
     """Without TCP_NODELAY on the listener, Nagle's algorithm and delayed ACKs held every answer ~40 ms."""
-    server = Server(app=make_app(Hits()), identity=identity(HQ), port=0)
-    sock = server._bind()
+    sock = bind_listener("127.0.0.1", 0)
     try:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:

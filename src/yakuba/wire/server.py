@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from yakuba.wire._errors import MAX_REQUEST_BODY_BYTES, RequestTooLargeError
 from yakuba.wire._policy import check_route_policies
 from yakuba.wire._protocol import PeerGate, protocol_for
 from yakuba.wire._tls import server_ssl_context
+from yakuba.wire.listener import STARTUP_TIMEOUT, Listener, bind_listener
 
 __all__ = [
     "GRACEFUL_SHUTDOWN_TIMEOUT",
@@ -48,9 +48,6 @@ MAX_CONCURRENT_REQUESTS = 1000
 GRACEFUL_SHUTDOWN_TIMEOUT = 10
 """Seconds running requests get to finish on shutdown; an issuance in flight takes well under one."""
 
-STARTUP_TIMEOUT = 30.0
-"""Seconds a background server may take to start (lifespan start-up included) before start() gives up."""
-
 
 def build_app(
     *,
@@ -67,23 +64,6 @@ def build_app(
         app.include_router(router)
     check_route_policies(app)
     return app
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn's server without its signal handlers (the owner of the process handles signals), and with a
-    readiness event."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
 
 
 class Server:
@@ -117,8 +97,7 @@ class Server:
         self._ssl = server_ssl_context(identity, crl_path=crl_path)
         self._gate = PeerGate(deployment=identity.deployment, revoked_serials=revoked_serials)
         self._port: int | None = None
-        self._uvicorn: _Uvicorn | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
 
@@ -139,11 +118,12 @@ class Server:
 
     async def start(self) -> None:
         """Bind, start serving in a task of the running loop, and return once requests are accepted."""
-        if self._task is not None:
+        if self._listener is not None:
             raise RuntimeError("the server is already started")
         if isinstance(self._app, FastAPI):
             check_route_policies(self._app)
-        sock = self._bind()
+        sock = bind_listener(self._host, self._requested_port, reuse_port=self._reuse_port)
+        self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._app,
             http=protocol_for(self._gate),
@@ -158,29 +138,23 @@ class Server:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT,
             limit_concurrency=MAX_CONCURRENT_REQUESTS,
         )
-        server = _Uvicorn(config)
-        task = asyncio.create_task(self._run(server, sock), name=f"yakuba-server-{self._identity.instance}")
-        ready = asyncio.create_task(server.ready.wait())
-        done, _ = await asyncio.wait({task, ready}, timeout=STARTUP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()  # raises the start-up error
-            server.should_exit = True
-            await task
-            raise ConfigError(f"{self._identity.instance} did not start within {STARTUP_TIMEOUT} s")
-        self._uvicorn, self._task = server, task
+        listener = Listener(config, sock, name=self._identity.instance)
+        try:
+            await listener.start()
+        except BaseException:
+            self._port = None
+            raise
+        self._listener = listener
         _log.info("%s (%s) listening on %s", self._identity.instance, self._identity.role.value, self.base_url)
 
     async def stop(self) -> None:
         """Stop accepting, let running requests finish (up to GRACEFUL_SHUTDOWN_TIMEOUT), close everything."""
-        if self._uvicorn is None or self._task is None:
+        if self._listener is None:
             return
-        self._uvicorn.should_exit = True
         try:
-            await self._task
+            await self._listener.stop()
         finally:
-            self._uvicorn = self._task = None
+            self._listener = None
             self._port = None
 
     async def __aenter__(self) -> Server:
@@ -234,34 +208,8 @@ class Server:
             thread.join()
             runner.close()
 
-    def _bind(self) -> socket.socket:
-        try:
-            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-            sock = socket.create_server((self._host, self._requested_port), family=family, reuse_port=self._reuse_port)
-            # Accepted sockets inherit TCP_NODELAY from the listener. asyncio would set it itself only for
-            # sockets made with proto=IPPROTO_TCP, which create_server does not ask for; without it Nagle's
-            # algorithm meets the client's delayed ACK and every response waits ~40 ms.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {self._host}:{self._requested_port} ({exc.strerror or type(exc).__name__})",
-                ja=f"{self._host}:{self._requested_port} で待ち受けできません",
-            ) from exc
-        self._port = sock.getsockname()[1]
-        return sock
-
     def _ssl_factory(self, _config: uvicorn.Config, _default: Callable[[], Any]) -> Any:
         return self._ssl
-
-    @staticmethod
-    async def _run(server: _Uvicorn, sock: socket.socket) -> None:
-        try:
-            await server.serve(sockets=[sock])
-        except SystemExit as exc:
-            # uvicorn exits the process when the app's lifespan start-up fails; here it only fails start().
-            raise ConfigError("the service failed during start-up (see the log)") from exc
-        finally:
-            sock.close()
 
 
 async def serve(

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,9 @@ from yakuba.kiosk.screen._model import City, ScreenSettings
 from yakuba.kiosk.screen._web import create_screen_app
 from yakuba.kiosk.terminal import open_kiosk
 from yakuba.pki.card import VirtualCardReader
+from yakuba.wire.listener import Listener, bind_listener
 
 __all__ = ["RunningScreen", "ScreenServer", "card_slot_dir", "open_screen", "tray_dir"]
-
-STARTUP_TIMEOUT = 30.0
 
 
 def card_slot_dir(dep: Deployment, instance: str) -> Path:
@@ -40,22 +38,6 @@ def card_slot_dir(dep: Deployment, instance: str) -> Path:
 def tray_dir(dep: Deployment, instance: str) -> Path:
     """The kiosk's default output tray: ``<state_dir>/kiosks/<instance>/tray/``."""
     return dep.state_dir / "kiosks" / instance / "tray"
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn without its signal handlers (the command owns them), with a readiness event."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
 
 
 class ScreenServer:
@@ -70,8 +52,8 @@ class ScreenServer:
         self._controller = controller
         self._host, self._requested_port = host, port
         self._port: int | None = None
-        self._server: _Uvicorn | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: Listener | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -82,16 +64,12 @@ class ScreenServer:
 
     async def start(self) -> None:
         """Bind, serve in a task of the running loop, start the inactivity watchdog; returns once serving."""
-        try:
-            sock = socket.create_server(
-                (self._host, self._requested_port), family=socket.AF_INET6 if ":" in self._host else socket.AF_INET
-            )
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {self._host}:{self._requested_port} ({exc.strerror or type(exc).__name__}); "
-                "choose another port with --port",
-                ja=f"{self._host}:{self._requested_port} で待ち受けできません。--port で別のポートを指定してください",
-            ) from exc
+        sock = bind_listener(
+            self._host,
+            self._requested_port,
+            hint_en="; choose another port with --port",
+            hint_ja="。--port で別のポートを指定してください",
+        )
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             create_screen_app(self._controller),
@@ -102,37 +80,26 @@ class ScreenServer:
             server_header=False,
             proxy_headers=False,
         )
-        server = _Uvicorn(config)
-        serving = asyncio.create_task(self._serve(server, sock), name="kiosk-screen-http")
-        ready = asyncio.create_task(server.ready.wait())
-        done, _ = await asyncio.wait({serving, ready}, timeout=STARTUP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            server.should_exit = True
-            await serving
-            raise ConfigError("the kiosk screen did not start", ja="キオスク画面を開始できませんでした")
-        self._server = server
-        self._tasks = [serving, asyncio.create_task(self._controller.watch(), name="kiosk-screen-watchdog")]
+        listener = Listener(config, sock, name="kiosk-screen")
+        try:
+            await listener.start()
+        except BaseException:
+            self._port = None
+            raise
+        self._listener = listener
+        self._watchdog = asyncio.create_task(self._controller.watch(), name="kiosk-screen-watchdog")
 
     async def stop(self) -> None:
         """Stop serving and watching; the controller ends any transaction as a reset would."""
-        if self._server is None:
+        if self._listener is None:
             return
-        serving, watchdog = self._tasks
-        watchdog.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watchdog
-        self._server.should_exit = True
-        await serving
-        self._server, self._tasks, self._port = None, [], None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        await self._listener.stop()
+        self._listener, self._watchdog, self._port = None, None, None
         await self._controller.close()
-
-    @staticmethod
-    async def _serve(server: _Uvicorn, sock: socket.socket) -> None:
-        try:
-            await server.serve(sockets=[sock])
-        finally:
-            sock.close()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
