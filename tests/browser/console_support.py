@@ -4,11 +4,13 @@ logging in through the form, and a resident's issuance through the kiosk library
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -17,7 +19,7 @@ from yakuba.console.errors import StaffExistsError
 from yakuba.console.server import ConsoleServer
 from yakuba.console.service import ConsoleAccess
 from yakuba.console.store import SqlConsoleStore
-from yakuba.kiosk.service import Choice, PrintReceipt, run_transaction
+from yakuba.kiosk.service import Choice, run_transaction
 from yakuba.kiosk.terminal import open_kiosk
 from yakuba.network.sample_town import TownCard
 from yakuba.pki.card import VirtualCardReader
@@ -99,17 +101,19 @@ def log_in(page: Page, console: RunningConsole, login: str, password: str = PASS
     expect(page.locator("#staff-login")).to_have_text(login)
 
 
-async def issue_at_kiosk(live: LiveTown, card: TownCard, kind: str) -> PrintReceipt:
-    """One resident's whole transaction at a store kiosk through every role (as `yakuba kiosk issue`)."""
+async def issue_at_kiosk(live: LiveTown, card: TownCard, kind: str) -> Issued:
+    """One resident's whole transaction at a store kiosk through every role (as `yakuba kiosk issue`); the
+    resident takes the copies (out of the kiosk's spool, into the deployment's `taken` folder)."""
     reader = VirtualCardReader.open(live.dep, path=card.path)
     async with open_kiosk(live.dep, instance=KIOSK, clock=live.clock) as terminal:
-        receipt, _taken = await run_transaction(
+        receipt, taken = await run_transaction(
             terminal,
             reader=reader,
             choice=Choice(basis="residence", city=card.city_code, kind=kind, options={}, copies=1),
             pin=card.pin,
+            take_to=live.dep.state_dir / "taken" / receipt_folder(),
         )
-    return receipt
+    return Issued(transaction_id=receipt.transaction_id, charged_yen=receipt.charged_yen, printed=taken)
 
 
 def suspend_city_as_the_center_does(live: LiveTown, city: str = CITY) -> None:
@@ -127,3 +131,17 @@ def suspend_city_as_the_center_does(live: LiveTown, city: str = CITY) -> None:
         )
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Issued:
+    """A finished transaction: its id, what was charged, and the copies the resident took."""
+
+    transaction_id: str
+    charged_yen: int
+    printed: tuple[Path, ...]
+
+
+def receipt_folder() -> str:
+    """A fresh folder name per transaction, so taken copies never meet another's."""
+    return secrets.token_hex(8)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import ssl
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -18,7 +20,7 @@ from yakuba.console.accounts import StaffRole
 from yakuba.console.server import ConsoleServer
 from yakuba.console.service import ConsoleAccess
 from yakuba.console.store import SqlConsoleStore
-from yakuba.kiosk.service import Choice, PrintReceipt, run_transaction
+from yakuba.kiosk.service import Choice, run_transaction
 from yakuba.kiosk.terminal import open_kiosk
 from yakuba.network.sample_town import SampleTown, TownCard
 from yakuba.pki.card import VirtualCardReader
@@ -93,14 +95,30 @@ def log_in(client: httpx.Client, login: str, password: str = PASSWORD) -> str:
     return token_of(client.get("/staff/stats").text)
 
 
-async def issue_at_kiosk(dep: Deployment, clock: FixedClock, card: TownCard, kind: str) -> PrintReceipt:
-    """One resident's whole transaction at a store kiosk, through every role (as `yakuba kiosk issue`)."""
+async def issue_at_kiosk(dep: Deployment, clock: FixedClock, card: TownCard, kind: str) -> Issued:
+    """One resident's whole transaction at a store kiosk, through every role (as `yakuba kiosk issue`); the
+    resident takes the copies (out of the kiosk's spool, into the deployment's `taken` folder)."""
     reader = VirtualCardReader.open(dep, path=card.path)
     async with open_kiosk(dep, instance=KIOSK, clock=clock) as terminal:
-        receipt, _taken = await run_transaction(
+        receipt, taken = await run_transaction(
             terminal,
             reader=reader,
             choice=Choice(basis="residence", city=card.city_code, kind=kind, options={}, copies=1),
             pin=card.pin,
+            take_to=dep.state_dir / "taken" / receipt_folder(),
         )
-    return receipt
+    return Issued(transaction_id=receipt.transaction_id, charged_yen=receipt.charged_yen, printed=taken)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Issued:
+    """A finished transaction: its id, what was charged, and the copies the resident took."""
+
+    transaction_id: str
+    charged_yen: int
+    printed: tuple[Path, ...]
+
+
+def receipt_folder() -> str:
+    """A fresh folder name per transaction, so taken copies never meet another's."""
+    return secrets.token_hex(8)
