@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -87,7 +88,9 @@ def current_session(request: Request, state: State) -> StaffSession:
     return state.access.session(request.cookies.get(SESSION_COOKIE))
 
 
-def _open_state(dep: Deployment, city: CityConfig, clock: Clock, certificate: WebCertificate | None) -> ConsoleState:
+def _open_state(
+    dep: Deployment, city: CityConfig, clock: Clock, certificate: WebCertificate | None, pages: Pages
+) -> ConsoleState:
     assert city.console is not None
     store = SqlConsoleStore.from_url(dep.database_url(city.console.database))
     try:
@@ -99,7 +102,7 @@ def _open_state(dep: Deployment, city: CityConfig, clock: Clock, certificate: We
         dep=dep,
         city=city,
         clock=clock,
-        pages=Pages(secure_cookies=city.console.tls),
+        pages=pages,
         office=office,
         access=ConsoleAccess(store=store, clock=clock),
         store=store,
@@ -120,7 +123,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = await asyncio.to_thread(_open_state, dep, city, clock or SystemClock(), certificate)
+        state = await asyncio.to_thread(_open_state, dep, city, clock or SystemClock(), certificate, pages)
         app.state.console = state
         try:
             yield
@@ -146,20 +149,48 @@ def create_app(
         error = ValidationError() if exc.status_code < 500 else YakubaError()
         return error_page(pages, request, error)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        trace_id = secrets.token_hex(8)
-        _log.error("unexpected %s, trace_id=%s", type(exc).__name__, trace_id)
-        return error_page(
-            pages,
-            request,
-            YakubaError(f"Unexpected error (trace id {trace_id})", ja=f"予期しないエラー（追跡番号 {trace_id}）"),
-        )
-
     _public_routes(app, pages)
     app.include_router(build_staff_router())
     app.add_middleware(_BodyLimit, pages=pages)
+    app.add_middleware(_UnexpectedErrors, pages=pages)
     return app
+
+
+class _UnexpectedErrors:
+    """Anything not raised on purpose: logged with a trace id, the exception's type and where it was raised
+    (never its message or source lines, which may quote data), and answered with a generic page carrying the
+    trace id; the exception does not travel further (uvicorn would log it whole)."""
+
+    def __init__(self, app: ASGIApp, *, pages: Pages) -> None:
+        self.app = app
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            trace_id = secrets.token_hex(8)
+            frames = "".join(
+                f"  {frame.filename}:{frame.lineno} in {frame.name}\n"
+                for frame in traceback.extract_tb(exc.__traceback__)
+            )
+            _log.error("unexpected %s, trace_id=%s\n%s", type(exc).__name__, trace_id, frames)
+            if started:
+                return
+            error = YakubaError(
+                f"Unexpected error (trace id {trace_id})", ja=f"予期しないエラー（追跡番号 {trace_id}）"
+            )
+            await error_page(self.pages, Request(scope, receive), error)(scope, receive, send)
 
 
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
