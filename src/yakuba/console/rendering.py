@@ -89,16 +89,11 @@ class Pages:
     def set_cookie(self, response: Response, name: str, value: str, *, http_only: bool = True) -> None:
         response.set_cookie(name, value, httponly=http_only, secure=self.secure_cookies, samesite="strict", path="/")
 
-    def form_token(self, request: Request, response_context: dict[str, Any]) -> str:
-        """The double-submit token of a pre-login form: the cookie's, or a new one (set by `render_form`)."""
-        token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
-        response_context["form_token"] = token
-        return token
-
     def render_form(self, request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-        """A page with a pre-login form: its token in a hidden field and in a SameSite=Strict cookie."""
-        token = self.form_token(request, context)
-        response = self.render(request, template, status_code=status_code, **context)
+        """A page with a pre-login form: its token in a hidden field and in a SameSite=Strict cookie (the
+        double submit a cross-site form cannot make, since it can neither read nor set our cookie)."""
+        token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
+        response = self.render(request, template, status_code=status_code, form_token=token, **context)
         self.set_cookie(response, FORM_COOKIE, token)
         return response
 
