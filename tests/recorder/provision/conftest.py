@@ -16,6 +16,7 @@ START = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 FPS = 10
 FRAME = dt.timedelta(seconds=1 / FPS)
 WIDTH, HEIGHT = 160, 96
+AUDIO_RATE, AUDIO_SAMPLES = 16_000, 1024
 
 RECORDER_A = {"preset": "ultrafast", "g": "20"}
 """What the synthetic cards write: Constrained Baseline, no B-frames, a keyframe every 2 s."""
@@ -47,9 +48,10 @@ def segment(
     tint: int = 60,
     time_base: Fraction | None = None,
     size: tuple[int, int] = (WIDTH, HEIGHT),
+    audio: bool = False,
 ) -> ClipSource:
     """One recorder file of SECONDS from START (creation_time), encoded with OPTIONS; frame n of the day shows the
-    same picture in every file, so overlapping files agree."""
+    same picture in every file, so overlapping files agree; with AUDIO, a mono AAC tone alongside."""
     with av.open(str(path), "w", format="mp4") as out:
         out.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         video = out.add_stream(codec, rate=FPS)
@@ -57,6 +59,9 @@ def segment(
         video.options = options
         if time_base is not None:
             video.time_base = time_base
+        sound = out.add_stream("aac", rate=AUDIO_RATE) if audio else None
+        if sound is not None:
+            sound.layout = "mono"  # type: ignore[attr-defined]
         first = round((start - START).total_seconds() * FPS)
         for n in range(seconds * FPS):
             frame = av.VideoFrame.from_ndarray(_picture(first + n, tint, *size), format="rgb24")
@@ -65,4 +70,13 @@ def segment(
                 out.mux(packet)
         for packet in video.encode():
             out.mux(packet)
+        if sound is not None:
+            for n in range(seconds * AUDIO_RATE // AUDIO_SAMPLES):
+                tone = (np.sin(np.arange(AUDIO_SAMPLES) / 8) * 0.2).astype(np.float32).reshape(1, -1)
+                chunk = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = AUDIO_RATE, n * AUDIO_SAMPLES, Fraction(1, AUDIO_RATE)
+                for packet in sound.encode(chunk):
+                    out.mux(packet)
+            for packet in sound.encode():
+                out.mux(packet)
     return ClipSource(path=path, sha256=path.stem.ljust(64, "0"), start=start)

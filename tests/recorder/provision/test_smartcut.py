@@ -171,6 +171,29 @@ def test_a_picture_size_that_changes_between_files_is_reencoded_at_the_first_siz
     assert _ffmpeg_errors(clip.path) == ""
 
 
+def test_audio_across_segments_is_kept_inside_the_window_only(tmp_path: Path) -> None:
+    sources = [
+        segment(
+            tmp_path / f"a{n}.mp4", start=START + dt.timedelta(seconds=4 * n), seconds=4, options=RECORDER_A, audio=True
+        )
+        for n in range(2)
+    ]
+    start, end = START + dt.timedelta(seconds=1.25), START + dt.timedelta(seconds=6.55)
+    clip = export_window(sources=sources, start=start, end=end, dest=tmp_path / "clip.mp4", keep_audio=True)
+    assert clip.audio
+    assert 0 < clip.copied < clip.frames
+    _check_clip(clip, sources, start=start, end=end)
+    origin = clip.actual_first.replace(microsecond=0)
+    with av.open(str(clip.path)) as container:
+        stream = container.streams.audio[0]
+        tb = stream.time_base or Fraction(1)
+        heard = [origin + dt.timedelta(seconds=float(p.pts * tb)) for p in container.demux(stream) if p.pts is not None]
+    assert heard == sorted(heard)
+    assert start <= heard[0] < start + dt.timedelta(seconds=0.1)  # one AAC packet is 64 ms here
+    assert end - dt.timedelta(seconds=0.1) < heard[-1] < end
+    assert len(heard) == pytest.approx((end - start).total_seconds() * 16_000 / 1024, abs=2)
+
+
 def test_overlapping_files_show_no_moment_twice(tmp_path: Path) -> None:
     sources = [
         segment(tmp_path / "a0.mp4", start=START, seconds=6, options=RECORDER_A),
