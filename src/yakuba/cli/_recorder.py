@@ -1,4 +1,4 @@
-"""`yakuba recorder ...`: recorder setup, synthetic cards, ingest, sweep, stock-take and external provision."""
+"""`yakuba recorder ...`: recorder setup, synthetic cards, ingest, scrub, sweep, stock-take and external provision."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 
 from yakuba.clock import JST
 from yakuba.config import load_deployment
-from yakuba.recorder import PackageInvalidError, Recorder, ingest_card, init_recorder, provisions, run_sweep
+from yakuba.recorder import (
+    PackageInvalidError,
+    Recorder,
+    ingest_card,
+    init_recorder,
+    provisions,
+    run_sweep,
+    scrub,
+    scrub_alerts,
+)
 from yakuba.recorder.media import CardSpec, make_card
 from yakuba.recorder.provision import (
     Decision,
@@ -114,6 +123,33 @@ def sweep(
     console.print(f"examined {report.examined}, erased {report.erased}, kept by holds {report.kept_by_hold}")
 
 
+@app.command("scrub")
+def scrub_cmd(
+    deployment: DeploymentOpt = Path("."),
+    limit: Annotated[int | None, typer.Option(help="At most this many segments (default: all waiting).")] = None,
+) -> None:
+    """Decode every frame of the segments ingest only checked structurally; flag (never erase) failures."""
+    rec = Recorder.from_deployment(load_deployment(deployment))
+    with Progress(
+        TextColumn("scrub"),
+        BarColumn(),
+        TextColumn("{task.completed} segments"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("scrub", total=None)
+        report = scrub(
+            rec, limit=limit, progress=lambda done, total, _frames: bar.update(task, completed=done, total=total)
+        )
+    rate = report.frames / report.wall_seconds if report.wall_seconds else 0.0
+    console.print(
+        f"decoded {report.verified}, failed {report.failed}, erased meanwhile {report.erased_meanwhile}, "
+        f"still waiting {report.pending}; {report.frames} frames at {rate:.0f} frames/s"
+    )
+    if report.failed:
+        raise typer.Exit(code=2)
+
+
 @app.command("stock-take")
 def stock_take(
     cards: Annotated[list[str], typer.Argument(help="Card ids found in the safe.")],
@@ -130,9 +166,12 @@ def stock_take(
 
 @app.command("alerts")
 def alerts(deployment: DeploymentOpt = Path(".")) -> None:
-    """Cards with no known place, and cards overdue from a loan."""
-    for d in Recorder.from_deployment(load_deployment(deployment)).card_alerts():
+    """Cards with no known place, cards overdue from a loan, and segments the scrub found damaged."""
+    rec = Recorder.from_deployment(load_deployment(deployment))
+    for d in rec.card_alerts():
         console.print(f"{d.card_id}: {d.problem}")
+    for a in scrub_alerts(rec):
+        console.print(f"segment {a.segment_id} ({a.vehicle_id}, {a.start.isoformat()}): {a.problem}: {a.detail}")
 
 
 # -- external provision (#9) ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from yakuba.recorder._ingest import DISK_RESERVE_BYTES, IngestReport, ingest_card
 from yakuba.recorder._recorder import DATABASE_URL, LOG_NAME, Recorder, SweepReport
 from yakuba.recorder._scheduled import init_recorder, run_sweep
+from yakuba.recorder._scrub import ScrubAlert, ScrubReport, run_scrub, scrub, scrub_alerts
 from yakuba.recorder.errors import (
     CardPlaceError,
     CorruptSegmentError,
@@ -37,6 +38,8 @@ __all__ = [
     "ProvisionSummary",
     "Recorder",
     "RetentionLockedError",
+    "ScrubAlert",
+    "ScrubReport",
     "SweepRefusedError",
     "SweepReport",
     "UnknownRecordError",
@@ -45,5 +48,8 @@ __all__ = [
     "ingest_card",
     "init_recorder",
     "provisions",
+    "run_scrub",
     "run_sweep",
+    "scrub",
+    "scrub_alerts",
 ]

@@ -1,26 +1,27 @@
-"""Ingest of a card dump: times from the container, every frame decoded, hashed, stored write-once, catalogued."""
+"""Ingest of a card dump: times from the container, one read per file (hash while copying), checked, catalogued."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import itertools
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import Connection
 
 from yakuba.audit import FieldValue
 from yakuba.recorder._recorder import Recorder
+from yakuba.recorder._verify import CheckedSegment, check_segment
 from yakuba.recorder.errors import CorruptSegmentError, DiskFullError, UnknownRecordError, ViewRefusedError
-from yakuba.recorder.media import ProbedSegment, probe_segment
 from yakuba.recorder.service import MINIMUM_RETENTION, VIEWING_ROLES, CardEventKind, erase_at
 from yakuba.recorder.store import (
-    COPY_CHUNK_BYTES,
+    FootageStore,
     SegmentRecord,
+    StagedFile,
+    VerifyLevel,
     fetch_policy,
     fetch_segment_by_sha,
     fetch_staff,
@@ -31,7 +32,7 @@ from yakuba.recorder.store import (
     vehicle_exists,
 )
 
-__all__ = ["DISK_RESERVE_BYTES", "EVENT_FOLDERS", "PROBE_AHEAD", "IngestReport", "Progress", "ingest_card"]
+__all__ = ["DISK_RESERVE_BYTES", "EVENT_FOLDERS", "STAGE_AHEAD", "IngestReport", "Progress", "ingest_card"]
 
 DISK_RESERVE_BYTES = 512 * 1024 * 1024
 """Free space kept on the footage disk: the database, its WAL and the audit log must still be writable."""
@@ -39,8 +40,9 @@ DISK_RESERVE_BYTES = 512 * 1024 * 1024
 EVENT_FOLDERS = frozenset({"event", "emer", "emergency", "evt", "g-sensor"})
 """Folders where recorders put G-sensor event files (names differ by brand; compared in lower case)."""
 
-PROBE_AHEAD = 2
-"""Files decoded ahead of the one being copied: one per core on the 2-core machines the city runs."""
+STAGE_AHEAD = 2
+"""Files copied, hashed and checked at once, ahead of the one being catalogued: one per core on the 2-core
+machines the city runs (SHA-256, file I/O and the decoder release the GIL)."""
 
 Progress = Callable[[int, int], None]
 """Called after each file with (files done, bytes done)."""
@@ -56,45 +58,52 @@ class IngestReport:
     bytes_read: int
 
 
-def _card_files(card_dir: Path) -> list[Path]:
-    return sorted(p for p in card_dir.rglob("*") if p.is_file() and p.suffix.lower() == ".mp4")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    """One card file copied into the store's scratch space, hashed and checked (not yet committed)."""
+
+    staged: StagedFile
+    checked: CheckedSegment | CorruptSegmentError
+    gps_sha256: str | None
 
 
-def _sidecar(video: Path, card_dir: Path) -> Path | None:
-    for candidate in card_dir.rglob(video.stem + ".*"):
-        if candidate.suffix.lower() == ".nmea":
-            return candidate
-    return None
+def _card_files(card_dir: Path) -> tuple[list[Path], dict[str, Path]]:
+    """The card's video files in order, and its NMEA sidecars by file stem (one walk of the card)."""
+    videos: list[Path] = []
+    sidecars: dict[str, Path] = {}
+    for path in sorted(p for p in card_dir.rglob("*") if p.is_file()):
+        suffix = path.suffix.lower()
+        if suffix == ".mp4":
+            videos.append(path)
+        elif suffix == ".nmea":
+            sidecars.setdefault(path.stem, path)
+    return videos, sidecars
 
 
-def _probe(path: Path) -> ProbedSegment | CorruptSegmentError:
+def _prepare(store: FootageStore, path: Path, sidecar: Path | None) -> _Prepared:
+    """Copy PATH into the store's scratch space while hashing it (the one read of the card), then check the
+    copy; a good segment's GPS track is stored too. Runs on a worker thread."""
+    staged = store.stage(path)
     try:
-        return probe_segment(path)
-    except CorruptSegmentError as exc:
-        return exc
+        try:
+            checked: CheckedSegment | CorruptSegmentError = check_segment(staged.path)
+        except CorruptSegmentError as exc:
+            checked = exc
+        gps = None
+        if sidecar is not None and not isinstance(checked, CorruptSegmentError):
+            gps = store.put_file(sidecar).sha256
+    except BaseException:
+        store.discard(staged)
+        raise
+    return _Prepared(staged=staged, checked=checked, gps_sha256=gps)
 
 
-def _probed_ahead(files: list[Path]) -> Iterator[tuple[Path, ProbedSegment | CorruptSegmentError]]:
-    """Yield each file with its probe result, in order, while the next PROBE_AHEAD files decode on other threads."""
-    with ThreadPoolExecutor(max_workers=PROBE_AHEAD, thread_name_prefix="probe") as pool:
-        queue: deque[tuple[Path, Future[ProbedSegment | CorruptSegmentError]]] = deque()
-        remaining = iter(files)
-        for path in itertools.islice(remaining, PROBE_AHEAD):
-            queue.append((path, pool.submit(_probe, path)))
-        while queue:
-            path, future = queue.popleft()
-            following = next(remaining, None)
-            if following is not None:
-                queue.append((following, pool.submit(_probe, following)))
-            yield path, future.result()
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(COPY_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _discard_unused(store: FootageStore, futures: list[Future[_Prepared]]) -> None:
+    """Drop the scratch copies of files prepared ahead that an interrupted ingest never reached (called once
+    the pool has shut down, so every future is cancelled or done)."""
+    for future in futures:
+        if not future.cancelled() and future.exception() is None:
+            store.discard(future.result().staged)
 
 
 def ingest_card(
@@ -109,13 +118,18 @@ def ingest_card(
     """Ingest every segment of a card dump; re-running after an interruption finishes the job.
 
     1. Check the vehicle and that the person may handle footage (drivers may not).
-    2. Per file, in card order, with the next files decoded ahead on other cores:
-       a. stop with an alarm if the disk would fall under its reserve (nothing is erased to make room);
-       b. a file that does not decode is copied aside, recorded and reported, never dropped;
-       c. copy it into the store while hashing (write-once, content addressed: a file already stored,
-          by this run or an interrupted one, is not stored again);
-       d. catalogue the segment and its audit entry in one transaction, unless its hash is catalogued
-          already (so a resumed ingest neither duplicates nor loses a segment).
+    2. Per file, in card order, with the next STAGE_AHEAD files prepared on worker threads:
+       a. before a file is copied, stop with an alarm if the disk would fall under its reserve (counting
+          the files in flight; nothing is erased to make room);
+       b. copy it into the store's scratch space while hashing it (one read of the card), fsync, and check
+          the copy structurally (`check_segment`: index, every sample, timestamps, first keyframe and last GOP
+          decoded; the full decode is the scrub's job, after ingest);
+       c. a file that fails is moved aside (the scratch copy, no second copy), recorded and reported,
+          never dropped;
+       d. a good one is committed under its hash (write-once, content addressed: a file already stored, by
+          this run or an interrupted one, is not stored again), then catalogued at level "structure" with
+          its audit entry in one transaction, unless its hash is catalogued already (so a resumed ingest
+          neither duplicates nor loses a segment).
     3. Record the copy in the media ledger and close the ingest.
     """
     with rec.engine.connect() as conn:  # step 1
@@ -124,7 +138,8 @@ def ingest_card(
         if fetch_staff(conn, staff_id).role not in VIEWING_ROLES:
             raise ViewRefusedError("this role may not handle footage")
         policy = fetch_policy(conn)
-    files = _card_files(card_dir)
+    files, sidecars = _card_files(card_dir)
+    rec.footage.discard_orphans()  # scratch copies of an ingest killed mid-file
     now = rec.clock.now()
 
     def begin(conn: Connection) -> int:
@@ -141,87 +156,64 @@ def ingest_card(
     ingest_id = rec._tx(begin, "starting an ingest")
     stored = duplicates = done_bytes = 0
     rejected: list[str] = []
-    for count, (path, probed) in enumerate(_probed_ahead(files), start=1):  # step 2
-        size = path.stat().st_size
-        if rec.free_space(rec.footage.root) - size < DISK_RESERVE_BYTES:  # step 2a
-            alarm: dict[str, FieldValue] = {"ingest_id": ingest_id, "stored": stored}
-            rec._tx(
-                functools.partial(rec.audit, event="ingest.disk_full", staff_id=staff_id, subject=None, fields=alarm),
-                "raising the alarm",
-            )
-            raise DiskFullError()
-        name = str(path.relative_to(card_dir))
-        if isinstance(probed, CorruptSegmentError):  # step 2b
-            sha = _sha256_of(path)
-            kept = rec.footage.keep_aside(path, batch=f"ingest-{ingest_id}")
-            reason = probed.text_en
+    queue: deque[tuple[Path, int, Future[_Prepared] | None]] = deque()
+    pending = iter(files)
+    try:
+        with ThreadPoolExecutor(max_workers=STAGE_AHEAD, thread_name_prefix="ingest") as pool:
 
-            def reject(
-                conn: Connection, sha: str = sha, reason: str = reason, kept: Path = kept, name: str = name
-            ) -> None:
-                insert_rejected_file(
-                    conn, ingest_id=ingest_id, source_name=name, sha256=sha, reason=reason, kept_at=str(kept)
-                )
-                rec.audit(
-                    conn,
-                    "footage.rejected",
-                    staff_id=staff_id,
-                    subject=None,
-                    fields={"ingest_id": ingest_id, "sha256": sha, "reason": reason[:200]},
-                )
+            def submit_next() -> None:
+                path = next(pending, None)
+                if path is None or (queue and queue[-1][2] is None):
+                    return
+                size = path.stat().st_size
+                in_flight = sum(s for _p, s, _f in queue)
+                if rec.free_space(rec.footage.root) - in_flight - size < DISK_RESERVE_BYTES:  # step 2a
+                    queue.append((path, size, None))
+                else:
+                    queue.append((path, size, pool.submit(_prepare, rec.footage, path, sidecars.get(path.stem))))
 
-            rec._tx(reject, "recording a rejected file")
-            rejected.append(name)
-        else:
-            obj = rec.footage.put_file(path)  # step 2c
-            sidecar = _sidecar(path, card_dir)
-            gps = rec.footage.put_file(sidecar).sha256 if sidecar else None
-            klass = (
-                "event" if any(p.lower() in EVENT_FOLDERS for p in path.relative_to(card_dir).parts[:-1]) else "normal"
-            )
-            retain_until = probed.end + MINIMUM_RETENTION
-            record = SegmentRecord(
-                segment_id=0,
-                sha256=obj.sha256,
-                vehicle_id=vehicle_id,
-                klass=klass,
-                start=probed.start,
-                end=probed.end,
-                size_bytes=obj.size_bytes,
-                source_name=name[:255],
-                gps_sha256=gps,
-                retain_until=retain_until,
-                erase_at=erase_at(end=probed.end, klass=klass, policy=policy, retain_until=retain_until),
-            )
-
-            def catalogue(conn: Connection, record: SegmentRecord = record) -> bool:  # step 2d
-                if fetch_segment_by_sha(conn, record.sha256) is not None:
-                    return False
-                segment_id = insert_segment(conn, ingest_id=ingest_id, record=record)
-                rec.audit(
-                    conn,
-                    "footage.ingested",
-                    staff_id=staff_id,
-                    subject=rec.subject("segment", record.sha256),
-                    fields={
-                        "segment_id": segment_id,
-                        "ingest_id": ingest_id,
-                        "sha256": record.sha256,
-                        "vehicle": vehicle_id,
-                        "klass": record.klass,
-                        "start": record.start.isoformat(),
-                        "end": record.end.isoformat(),
-                    },
-                )
-                return True
-
-            if rec._tx(catalogue, "cataloguing a segment"):
-                stored += 1
-            else:
-                duplicates += 1
-        done_bytes += size
-        if progress is not None:
-            progress(count, done_bytes)
+            for _ in range(STAGE_AHEAD):
+                submit_next()
+            count = 0
+            while queue:
+                path, size, future = queue.popleft()
+                if future is None:
+                    _disk_full(rec, ingest_id=ingest_id, staff_id=staff_id, stored=stored)
+                prepared = future.result()  # step 2b, done on a worker
+                submit_next()
+                name = str(path.relative_to(card_dir))
+                if isinstance(prepared.checked, CorruptSegmentError):  # step 2c
+                    _reject(rec, prepared.staged, prepared.checked, name=name, ingest_id=ingest_id, staff_id=staff_id)
+                    rejected.append(name)
+                else:  # step 2d
+                    obj = rec.footage.commit(prepared.staged)
+                    klass = "event" if any(p.lower() in EVENT_FOLDERS for p in Path(name).parts[:-1]) else "normal"
+                    retain_until = prepared.checked.end + MINIMUM_RETENTION
+                    record = SegmentRecord(
+                        segment_id=0,
+                        sha256=obj.sha256,
+                        vehicle_id=vehicle_id,
+                        klass=klass,
+                        start=prepared.checked.start,
+                        end=prepared.checked.end,
+                        size_bytes=obj.size_bytes,
+                        source_name=name[:255],
+                        gps_sha256=prepared.gps_sha256,
+                        retain_until=retain_until,
+                        erase_at=erase_at(
+                            end=prepared.checked.end, klass=klass, policy=policy, retain_until=retain_until
+                        ),
+                    )
+                    if _catalogue(rec, record, ingest_id=ingest_id, staff_id=staff_id):
+                        stored += 1
+                    else:
+                        duplicates += 1
+                done_bytes += size
+                count += 1
+                if progress is not None:
+                    progress(count, done_bytes)
+    finally:
+        _discard_unused(rec.footage, [f for _p, _s, f in queue if f is not None])
 
     def finish(conn: Connection) -> None:  # step 3
         finish_ingest(
@@ -246,3 +238,61 @@ def ingest_card(
         rejected=tuple(rejected),
         bytes_read=done_bytes,
     )
+
+
+def _disk_full(rec: Recorder, *, ingest_id: int, staff_id: str, stored: int) -> NoReturn:
+    alarm: dict[str, FieldValue] = {"ingest_id": ingest_id, "stored": stored}
+    rec._tx(
+        functools.partial(rec.audit, event="ingest.disk_full", staff_id=staff_id, subject=None, fields=alarm),
+        "raising the alarm",
+    )
+    raise DiskFullError()
+
+
+def _reject(
+    rec: Recorder, staged: StagedFile, error: CorruptSegmentError, *, name: str, ingest_id: int, staff_id: str
+) -> None:
+    """Keep a file that failed its check aside and record it in the ingest's rejected files and the audit log."""
+    reason = error.text_en
+    sha = staged.sha256
+    kept = rec.footage.set_aside(staged, batch=f"ingest-{ingest_id}", name=Path(name).name)
+
+    def work(conn: Connection) -> None:
+        insert_rejected_file(conn, ingest_id=ingest_id, source_name=name, sha256=sha, reason=reason, kept_at=str(kept))
+        rec.audit(
+            conn,
+            "footage.rejected",
+            staff_id=staff_id,
+            subject=None,
+            fields={"ingest_id": ingest_id, "sha256": sha, "reason": reason[:200]},
+        )
+
+    rec._tx(work, "recording a rejected file")
+
+
+def _catalogue(rec: Recorder, record: SegmentRecord, *, ingest_id: int, staff_id: str) -> bool:
+    """Catalogue a committed segment with its audit entry; False when its hash is catalogued already."""
+
+    def work(conn: Connection) -> bool:
+        if fetch_segment_by_sha(conn, record.sha256) is not None:
+            return False
+        segment_id = insert_segment(conn, ingest_id=ingest_id, record=record)
+        rec.audit(
+            conn,
+            "footage.ingested",
+            staff_id=staff_id,
+            subject=rec.subject("segment", record.sha256),
+            fields={
+                "segment_id": segment_id,
+                "ingest_id": ingest_id,
+                "sha256": record.sha256,
+                "vehicle": record.vehicle_id,
+                "klass": record.klass,
+                "start": record.start.isoformat(),
+                "end": record.end.isoformat(),
+                "verified": VerifyLevel.STRUCTURE.value,
+            },
+        )
+        return True
+
+    return rec._tx(work, "cataloguing a segment")

@@ -24,7 +24,13 @@ from yakuba.recorder.store._catalogue import (
     update_retain_until,
     vehicle_exists,
 )
-from yakuba.recorder.store._footage import COPY_CHUNK_BYTES, FilesystemFootageStore, FootageStore, StoredObject
+from yakuba.recorder.store._footage import (
+    COPY_CHUNK_BYTES,
+    FilesystemFootageStore,
+    FootageStore,
+    StagedFile,
+    StoredObject,
+)
 from yakuba.recorder.store._ledger import (
     CardEventRecord,
     fetch_card,
@@ -33,24 +39,38 @@ from yakuba.recorder.store._ledger import (
     insert_card_event,
     save_card,
 )
+from yakuba.recorder.store._verification import (
+    ScrubTarget,
+    VerifyLevel,
+    count_by_level,
+    fetch_failed_segments,
+    fetch_scrub_targets,
+    mark_segment_verified,
+)
 
 __all__ = [
     "COPY_CHUNK_BYTES",
     "CardEventRecord",
     "FilesystemFootageStore",
     "FootageStore",
+    "ScrubTarget",
     "SegmentRecord",
+    "StagedFile",
     "StoredObject",
+    "VerifyLevel",
     "bump_retention_epoch",
+    "count_by_level",
     "count_segments",
     "delete_segments",
     "fetch_active_holds",
     "fetch_card",
     "fetch_card_events",
     "fetch_cards",
+    "fetch_failed_segments",
     "fetch_grant",
     "fetch_hold",
     "fetch_policy",
+    "fetch_scrub_targets",
     "fetch_segment",
     "fetch_segment_by_sha",
     "fetch_segments_due",
@@ -62,6 +82,7 @@ __all__ = [
     "insert_hold",
     "insert_rejected_file",
     "insert_segment",
+    "mark_segment_verified",
     "release_hold_row",
     "save_card",
     "start_ingest",

@@ -1,4 +1,4 @@
-"""The recorder's tables (SQLAlchemy Core), created by migrations/versions/0001_recorder.py."""
+"""The recorder's tables (SQLAlchemy Core), created by migrations/versions/0001_recorder.py (+ 0003_scrub.py)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,11 @@ segments = Table(
     Column("ingest_id", Integer, nullable=False),
     Column("retain_until", UtcDateTime, nullable=False),
     Column("erase_at", UtcDateTime, nullable=False),
+    Column("verified", String(16), nullable=False, default="structure"),
+    Column("verified_at", UtcDateTime),
+    Column("verify_error", String(200)),
     Index("ix_rec_segments_erase_at", "erase_at"),
+    Index("ix_rec_segments_verified", "verified", "id"),
     Index("ix_rec_segments_vehicle_start", "vehicle_id", "start"),
 )
 
