@@ -24,6 +24,7 @@ ROLE_PACKAGES = (
     "issuer",
     "recorder",
     "council",
+    "console",
     "registry",
 )
 FORBIDDEN_IN_LOGIC = ("fastapi", "starlette", "aiohttp", "httpx", "sqlalchemy", "uvicorn")
