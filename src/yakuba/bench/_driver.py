@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -113,6 +114,8 @@ class Drive:
     transactions: list[Transaction] = field(default_factory=list)
     documents: list[bytes] = field(default_factory=list)
     waited_for_kiosk: int = 0
+    not_started: int = 0
+    """Arrivals due before the end that no kiosk was free to start (the chain was saturated)."""
 
 
 class KioskFleet:
@@ -170,7 +173,8 @@ class KioskFleet:
         tick: Callable[[Drive], None] | None = None,
     ) -> Drive:
         """Issue for DURATION seconds: RATE arrivals per second, evenly spaced, each taken by a free kiosk
-        (an arrival with none free waits, and is counted), or with RATE None every kiosk back to back."""
+        (an arrival with none free waits, and is counted; at the end, those still waiting are counted as not
+        started), or with RATE None every kiosk back to back."""
         drive = Drive()
         deadline = time.perf_counter() + duration
         free: asyncio.Queue[_Kiosk] = asyncio.Queue()
@@ -206,6 +210,10 @@ class KioskFleet:
                     if free.empty():
                         drive.waited_for_kiosk += 1
                     kiosk = await free.get()
+                    if time.perf_counter() >= deadline:  # saturated: the arrivals still due are not started
+                        free.put_nowait(kiosk)
+                        drive.not_started = math.ceil((deadline - start) * rate) - arrival
+                        break
                     task = asyncio.create_task(one(kiosk))
                     running.add(task)
                     task.add_done_callback(running.discard)

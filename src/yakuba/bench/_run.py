@@ -31,6 +31,10 @@ from yakuba.config import Role, sample_deployment
 
 __all__ = ["Settings", "run_bench"]
 
+START_TIMEOUT_S = 180.0
+"""How long every role may take to answer its health check: `yakuba up`'s 60 s is too short for 22 processes
+starting at once (2 workers) on a busy 2-core machine."""
+
 DRIVER = "kiosk driver"
 """The CPU of this process: the kiosks' side, not the central system's."""
 
@@ -92,6 +96,7 @@ def run_bench(settings: Settings, *, out: Path, console: Console) -> dict[str, A
         },
         **figures,
         "waited_for_kiosk": drive.waited_for_kiosk,
+        "arrivals_not_started": drive.not_started,
         "cards_put_aside": refused,
         "verified_documents": verified,
         "processes": pids,
@@ -132,7 +137,7 @@ def _drive_deployment(
     try:
         with console.status("starting every role (issuers load fonts and keys)…"):
             supervisor.start()
-            supervisor.wait_healthy()
+            supervisor.wait_healthy(timeout=START_TIMEOUT_S)
         with console.status(f"checking the PIN of {len(town.cards)} cards…"):
             cards = [EmulatedCard.insert(town, card) for card in town.cards]
         roles = {child.process.pid: (child.instance, child.role, child.worker) for child in supervisor.children}

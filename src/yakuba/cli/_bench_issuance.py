@@ -86,6 +86,11 @@ def _show(console: Console, result: dict[str, Any]) -> None:
         )
         table.add_row("end to end / documents alone", f"{result['ratio_to_ceiling']:.2f} (target {TARGET_RATIO})")
         table.add_row("the same per CPU second (holds on a shared machine)", f"{result['ratio_to_ceiling_by_cpu']:.2f}")
+    if settings["rate"] is not None:
+        table.add_row(
+            "arrivals that waited for a free kiosk / never started",
+            f"{result['waited_for_kiosk']} / {result['arrivals_not_started']}",
+        )
     verified = result["verified_documents"]
     table.add_row("sampled documents verified as a kiosk does", f"{verified['valid']} of {verified['sampled']}")
     console.print(table)
