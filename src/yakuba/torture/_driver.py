@@ -148,6 +148,8 @@ async def drive(
                     return
                 if rate is not None:
                     await asyncio.sleep(max(0.0, index / rate - now))
+                    if duration_s is not None and index / rate >= duration_s:
+                        return  # its slot falls after the end of the run
                 card = await free_cards.get()
                 try:
                     kind = card.refusal_kind or rng.choice(card.kinds)
