@@ -17,9 +17,11 @@ from av.packet import Packet
 from av.video.stream import VideoStream
 
 from yakuba.recorder.errors import CorruptSegmentError
-from yakuba.recorder.media import MAX_SEGMENT
 
-__all__ = ["MAX_FRAME_GAP", "CheckedSegment", "check_segment", "decode_segment"]
+__all__ = ["MAX_FRAME_GAP", "MAX_SEGMENT", "CheckedSegment", "check_segment", "decode_segment"]
+
+MAX_SEGMENT = dt.timedelta(minutes=30)
+"""Recorders loop over 1-10 minute files; a longer "segment" is a broken header, not footage."""
 
 MAX_FRAME_GAP = dt.timedelta(seconds=1)
 """Largest step between two frames' decode times: a longer gap inside one segment is lost footage."""

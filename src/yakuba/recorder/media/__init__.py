@@ -1,6 +1,5 @@
-"""Footage media through PyAV: reading times and decoding segments, and writing synthetic card dumps."""
+"""Footage media through PyAV: writing synthetic card dumps (reading and checking segments is `recorder._verify`)."""
 
 from yakuba.recorder.media._card import CITY_ROADS, CardSpec, make_card
-from yakuba.recorder.media._probe import MAX_SEGMENT, ProbedSegment, probe_segment
 
-__all__ = ["CITY_ROADS", "MAX_SEGMENT", "CardSpec", "ProbedSegment", "make_card", "probe_segment"]
+__all__ = ["CITY_ROADS", "CardSpec", "make_card"]
