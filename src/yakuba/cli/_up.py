@@ -110,9 +110,10 @@ def up(
 
 
 def _sweep_recorder(dep: Deployment, stop: threading.Event, console: Console) -> None:
-    """The recorder's retention sweep every SWEEP_INTERVAL_S while the deployment is up (once it is set up)."""
+    """The recorder's retention sweep, then a batch of the scrub (full decode and fixity of stored footage),
+    every SWEEP_INTERVAL_S while the deployment is up (once the recorder is set up)."""
     from yakuba.errors import YakubaError
-    from yakuba.recorder import DATABASE_URL, run_sweep
+    from yakuba.recorder import DATABASE_URL, run_scrub, run_sweep
     from yakuba.recorder._scheduled import SWEEP_INTERVAL_S
 
     database = Path(dep.database_url(DATABASE_URL).removeprefix("sqlite:///"))
@@ -121,6 +122,10 @@ def _sweep_recorder(dep: Deployment, stop: threading.Event, console: Console) ->
             try:
                 report = run_sweep(dep)
                 console.print(f"recorder sweep: {report}")
+                scrubbed = run_scrub(dep)
+                console.print(
+                    f"recorder scrub: {scrubbed.verified} decoded, {scrubbed.failed} failed, {scrubbed.pending} waiting"
+                )
             except YakubaError as exc:  # e.g. the half-store guard: the operator must look, nothing is erased
                 console.print(f"recorder sweep refused [{exc.code}]: {exc.text_en}", markup=False)
         if stop.wait(SWEEP_INTERVAL_S):
