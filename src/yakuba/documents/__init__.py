@@ -1,5 +1,6 @@
 """Certificates as documents: content models, layouts, city seal, signed QR, PAdES signature, verification."""
 
+from yakuba.documents._engine import RenderEngine
 from yakuba.documents._fonts import FontSet
 from yakuba.documents._models import (
     AddressHistoryEntry,
@@ -21,7 +22,7 @@ from yakuba.documents._models import (
     TaxCertificateContent,
 )
 from yakuba.documents._pipeline import IssuedDocument, issue_document
-from yakuba.documents._render import CertifiedView, RenderEngine, certified_view
+from yakuba.documents._render import CertifiedView, certified_view
 from yakuba.documents._sample_files import write_sample_documents
 from yakuba.documents._sample_pki import sample_pki
 from yakuba.documents._samples import SAMPLE_CITY, sample_request

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from yakuba.documents._checks import check_required_elements
+from yakuba.documents._engine import RenderEngine
 from yakuba.documents._models import DocumentRequest
-from yakuba.documents._render import RenderEngine, certified_view
+from yakuba.documents._render import certified_view
 from yakuba.documents._signing import DocumentSigner
 from yakuba.documents._status import SerialStatus
 from yakuba.documents._summary import DocumentSummary, SignedSummary, qr_svg

@@ -1,4 +1,4 @@
-"""The rendering engine: one reused typst compiler, the printed (certified) view of each kind, field fits."""
+"""The printed (certified) view of each kind, the field fits, and SVG wrapping of per-document images."""
 
 from __future__ import annotations
 
@@ -6,19 +6,12 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
-import json
-import shutil
-import tempfile
 import unicodedata
-import weakref
-from pathlib import Path
 from typing import Any
 
 import rfc8785
-import typst
 
 from yakuba.clock import JST
-from yakuba.documents._fonts import FontSet
 from yakuba.documents._models import (
     DocumentKind,
     DocumentRequest,
@@ -31,24 +24,10 @@ from yakuba.documents._models import (
     SealCertificateContent,
     TaxCertificateContent,
 )
-from yakuba.documents._seal import PERSONAL_SEAL_PIXELS, city_seal_png
 from yakuba.documents.errors import FieldTooLongError
-from yakuba.errors import YakubaError
 from yakuba.wareki import era_year, format_wareki, full_width
 
-__all__ = ["CertifiedView", "RenderEngine", "certified_view", "png_as_svg", "text_width"]
-
-TEMPLATE_DIR = Path(__file__).parent / "_templates"
-"""The typst templates, shipped as package data (pyproject's `**/*.typ`)."""
-
-MAIN_TEMPLATE = "main.typ"
-
-SEAL_FOLDER = "seals"
-"""The city seal PNGs, in the engine's working folder, named by their SHA-256."""
-
-PDF_TAGS = False
-"""No tagged-PDF structure tree: the certificate goes to a kiosk printer and is erased, never read on a
-screen; the tree costs ~1 ms per document and makes the file larger."""
+__all__ = ["CertifiedView", "certified_view", "png_as_svg", "text_width"]
 
 # Field widths in em (one full-width character = 1 em), measured on the templates; a value wider than its
 # field is refused (FieldTooLongError), never cut off or shrunk.
@@ -298,91 +277,3 @@ def certified_view(request: DocumentRequest) -> CertifiedView:
 
 _WIDE_KINDS = frozenset({DocumentKind.KOSEKI_FULL, DocumentKind.KOSEKI_INDIVIDUAL})
 """The family register prints full-width digits."""
-
-
-class RenderError(YakubaError):
-    """typst rejected a layout: a bug in a template, never the resident's fault."""
-
-    code = "render_failed"
-
-
-class RenderEngine:
-    """The typst compiler, fonts and seal images, built once per process and reused for every document.
-
-    The compiler works in a private folder holding a copy of the templates and the city seal PNGs: typst
-    reads a seal from a file once and keeps it decoded, where image bytes passed through `sys.inputs`
-    (base64 in an SVG, the only way for strings) would be parsed and decoded again for every document.
-    """
-
-    def __init__(self, *, compiler: typst.Compiler, fonts: FontSet, root: Path) -> None:
-        self._compiler = compiler
-        self._fonts = fonts
-        self._root = root
-        self._seals: dict[str, tuple[bytes, str]] = {}
-
-    @classmethod
-    def create(cls, *, fonts: FontSet | None = None, system_fonts: bool = False) -> RenderEngine:
-        """An engine with IPAex fonts only (no system font scan: faster start, same output everywhere).
-
-        SYSTEM_FONTS also scans the system's fonts (typst's default; only the benchmark's baseline uses it).
-        The engine's working folder is removed when the engine is garbage-collected or the process exits.
-        """
-        fonts = fonts or FontSet.locate()
-        root = Path(tempfile.mkdtemp(prefix="yakuba-typst-"))
-        for template in TEMPLATE_DIR.glob("*.typ"):
-            shutil.copyfile(template, root / template.name)
-        (root / SEAL_FOLDER).mkdir()
-        compiler = typst.Compiler(
-            str(root / MAIN_TEMPLATE),
-            root=str(root),
-            font_paths=fonts.folders,
-            ignore_system_fonts=not system_fonts,
-        )
-        engine = cls(compiler=compiler, fonts=fonts, root=root)
-        weakref.finalize(engine, shutil.rmtree, root, ignore_errors=True)
-        return engine
-
-    @property
-    def fonts(self) -> FontSet:
-        return self._fonts
-
-    def city_seal(self, mayor_title: str) -> bytes:
-        """The city seal PNG for MAYOR_TITLE, drawn once and kept."""
-        return self._seal(mayor_title)[0]
-
-    def _seal_png(self, mayor_title: str) -> bytes:
-        return city_seal_png(mayor_title, font_file=self._fonts.gothic)
-
-    def _seal(self, mayor_title: str) -> tuple[bytes, str]:
-        """The seal PNG and its file in the working folder (relative to the templates), written once."""
-        cached = self._seals.get(mayor_title)
-        if cached is None:
-            png = self._seal_png(mayor_title)
-            name = f"{SEAL_FOLDER}/{hashlib.sha256(png).hexdigest()[:32]}.png"
-            (self._root / name).write_bytes(png)
-            cached = (png, name)
-            self._seals[mayor_title] = cached
-        return cached
-
-    def render(self, request: DocumentRequest, view: CertifiedView, *, qr_svg: str) -> bytes:
-        """The unsigned PDF of REQUEST: certified VIEW laid out by its kind's template, with seal and QR."""
-        images: dict[str, str] = {"seal": self._seal(request.header.mayor_title)[1], "qr": qr_svg}
-        # "seal" names a PNG file in the working folder; "qr" and "impression" are SVG text.
-        if isinstance(request.content, SealCertificateContent):
-            images["impression"] = png_as_svg(
-                request.content.impression_png, width=PERSONAL_SEAL_PIXELS, height=PERSONAL_SEAL_PIXELS
-            )
-        try:
-            pdf = self._compiler.compile(
-                sys_inputs={
-                    "certified": view.canonical.decode("utf-8"),
-                    "images": json.dumps(images),
-                },
-                timestamp=request.header.issued_at,
-                pdf_tags=PDF_TAGS,
-            )
-        except typst.TypstError as exc:
-            raise RenderError(f"layout {request.kind} failed: {exc.message}") from exc
-        if not isinstance(pdf, bytes):  # pragma: no cover - PDF output is one document
-            raise RenderError("typst returned no PDF")
-        return pdf

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from yakuba.documents._engine import RenderEngine
 from yakuba.documents._models import DocumentKind, ResidentRecordOptions
 from yakuba.documents._pipeline import issue_document
-from yakuba.documents._render import RenderEngine
 from yakuba.documents._sample_pki import sample_pki
 from yakuba.documents._samples import SAMPLE_CITY, sample_request
 from yakuba.documents._signing import DocumentSigner
