@@ -33,12 +33,29 @@ MEMORY_FOLDER = "/dev/shm"  # noqa: S108 - a private mkdtemp folder is made insi
 """Where the working folder goes when the system has it: RAM, so the document being rendered never
 reaches a disk (the folder is private to the process owner, 0700, and each input is removed after use)."""
 
+FOLDER_PREFIX = "yakuba-typst-"
+"""Working folders are `yakuba-typst-<pid>-<random>`: a later engine removes those of dead processes."""
+
 INPUT_FOLDER = "input"
 """The document being rendered: `certified.json` (the certified view) and `images.json` (seal file, QR)."""
 
 PDF_TAGS = False
 """No tagged-PDF structure tree: the certificate goes to a kiosk printer and is erased, never read on a
 screen; the tree costs ~1 ms per document and makes the file larger."""
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove working folders left by processes that are gone (killed, or exited without finalizers)."""
+    for folder in parent.glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or folder.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, someone else's
 
 
 def _remove_folder(root: Path, owner: int) -> None:
@@ -80,8 +97,9 @@ class RenderEngine:
         """
         fonts = fonts or FontSet.locate()
         memory = Path(MEMORY_FOLDER)
-        in_memory = memory.is_dir() and os.access(memory, os.W_OK)
-        root = Path(tempfile.mkdtemp(prefix="yakuba-typst-", dir=memory if in_memory else None))
+        parent = memory if memory.is_dir() and os.access(memory, os.W_OK) else Path(tempfile.gettempdir())
+        _remove_orphans(parent)
+        root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=parent))
         for template in TEMPLATE_DIR.glob("*.typ"):
             shutil.copyfile(template, root / template.name)
         (root / SEAL_FOLDER).mkdir()
