@@ -61,8 +61,14 @@ def output_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the browser tests, closed when they are done.
+
+    Package scope, not session: Playwright's sync API keeps its event loop marked as running in the main
+    thread while it is open, and every asyncio test after it would fail with "cannot be called from a running
+    event loop".
+    """
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         try:
