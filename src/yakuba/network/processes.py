@@ -145,11 +145,12 @@ class ChildProcess:
 class Supervisor:
     """Starts every role instance of a deployment as processes, waits until all are healthy, stops them all.
 
-    WORKERS processes of each instance other than a kiosk (a kiosk is one terminal) share its port with
-    SO_REUSEPORT and its database (SQLite in WAL mode with a busy timeout, or PostgreSQL). ROLES limits which
-    roles are started (a driver that plays the kiosks itself starts none). LISTEN_PORTS moves instances' listeners
-    (callers keep using the configured ports, where a relay or fault proxy listens). CLOCK_OFFSET moves every
-    process's clock; CLOCK_SKEW adds a further offset to single processes, keyed by (instance, worker).
+    WORKERS processes of each instance of WORKER_ROLES (default: every role but the kiosk, which is one terminal)
+    share its port with SO_REUSEPORT and its database (SQLite in WAL mode with a busy timeout, or PostgreSQL).
+    ROLES limits which roles are started (a driver that plays the kiosks itself starts none). LISTEN_PORTS
+    moves instances' listeners (callers keep using the configured ports, where a relay or fault proxy
+    listens). CLOCK_OFFSET moves every process's clock; CLOCK_SKEW adds a further offset to single
+    processes, keyed by (instance, worker).
     """
 
     def __init__(
@@ -159,6 +160,7 @@ class Supervisor:
         config_path: Path,
         log_dir: Path,
         workers: int = 1,
+        worker_roles: frozenset[Role] | None = None,
         roles: frozenset[Role] | None = None,
         listen_ports: dict[str, int] | None = None,
         clock_offset: dt.timedelta = dt.timedelta(0),
@@ -170,6 +172,7 @@ class Supervisor:
         self._config_path = config_path
         self._log_dir = log_dir
         self._workers = workers
+        self._worker_roles = frozenset(Role) - {Role.KIOSK} if worker_roles is None else worker_roles - {Role.KIOSK}
         self._roles = frozenset(Role) if roles is None else roles
         self._listen_ports = dict(listen_ports or {})
         self._clock_offset = clock_offset
@@ -187,7 +190,7 @@ class Supervisor:
 
     def workers_of(self, role: Role) -> int:
         """How many processes each instance of ROLE runs."""
-        return 1 if role is Role.KIOSK else self._workers
+        return self._workers if role in self._worker_roles else 1
 
     def start(self) -> None:
         """Spawn the `yakuba serve` processes of every instance, upstream roles first; logs go to

@@ -5,7 +5,7 @@ from yakuba.torture._checks import RULES, CheckReport, Violation, check_run
 from yakuba.torture._deployment import RunDeployment, build_deployment, service_hours_offset
 from yakuba.torture._driver import Attempt, DriveResult, drive
 from yakuba.torture._profiles import PROFILES, FaultProfile, profile_named
-from yakuba.torture._proxy import FaultProxy
+from yakuba.torture._proxy import FaultProxy, ProxyHost
 from yakuba.torture._run import TortureOptions, TortureReport, run_torture
 from yakuba.torture._soak import ProcessSeries, Sampler
 from yakuba.torture._town import TortureCard, make_cards
@@ -20,6 +20,7 @@ __all__ = [
     "FaultProfile",
     "FaultProxy",
     "ProcessSeries",
+    "ProxyHost",
     "RunDeployment",
     "Sampler",
     "TortureCard",

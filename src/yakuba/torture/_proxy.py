@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
+import multiprocessing.process
 import random
 from collections import Counter
+from multiprocessing.connection import Connection
 
 from yakuba.torture._profiles import FaultProfile
 
-__all__ = ["FaultProxy"]
+__all__ = ["FaultProxy", "ProxyHost", "ProxySpec"]
 
 CHUNK = 65536
 
@@ -109,3 +112,79 @@ class FaultProxy:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.write_eof()
             # The other direction may still be carrying the answer: a half-close is passed on, not a cut.
+
+
+ProxySpec = tuple[str, int, int]
+"""(name, listen port, target port) of one proxy."""
+
+PROXY_START_TIMEOUT_S = 120.0
+
+
+def _serve(specs: list[ProxySpec], profile: FaultProfile, seed: int, conn: Connection) -> None:
+    """The proxy process: every proxy in one event loop of its own, until the parent asks for the counts."""
+
+    async def main() -> None:
+        proxies = [
+            FaultProxy(name=name, listen_port=listen, target_port=target, profile=profile, seed=seed + n)
+            for n, (name, listen, target) in enumerate(specs)
+        ]
+        for proxy in proxies:
+            await proxy.start()
+        conn.send("ready")
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        total: Counter[str] = Counter()
+        for proxy in proxies:
+            await proxy.stop()
+            total.update(proxy.counts)
+        conn.send(dict(total))
+
+    asyncio.run(main())
+
+
+class ProxyHost:
+    """The fault proxies of every link in a process of their own.
+
+    In the driver's process they shared its event loop with the kiosks' synchronous crypto (card signatures,
+    document checks): with 64 kiosks the loop stalled and every link timed out, a fault of the test rig and
+    not of the chain. Here they pass bytes whatever the kiosks do.
+    """
+
+    def __init__(self, specs: list[ProxySpec], *, profile: FaultProfile, seed: int) -> None:
+        self._specs = specs
+        self._profile = profile
+        self._seed = seed
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(
+            target=_serve, args=(self._specs, self._profile, self._seed, child), name="torture-proxies", daemon=True
+        )
+        self._process.start()
+        self._conn = parent
+        if not parent.poll(PROXY_START_TIMEOUT_S) or parent.recv() != "ready":
+            self.stop()
+            raise RuntimeError("the fault proxies did not start")
+
+    def stop(self) -> Counter[str]:
+        """Stop every proxy; what they injected."""
+        counts: Counter[str] = Counter()
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            self._conn.send("stop")
+            if self._conn.poll(30):
+                counts.update(self._conn.recv())
+        if self._process is not None:
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self._process = None
+        return counts

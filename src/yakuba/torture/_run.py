@@ -23,7 +23,7 @@ from yakuba.torture._checks import CheckReport, check_run, violations_json
 from yakuba.torture._deployment import RunDeployment, build_deployment
 from yakuba.torture._driver import Attempt, DriveResult, drive
 from yakuba.torture._profiles import FaultProfile
-from yakuba.torture._proxy import FaultProxy
+from yakuba.torture._proxy import ProxyHost
 from yakuba.torture._soak import ProcessSeries, Sampler
 from yakuba.torture._town import TortureCard, make_cards
 
@@ -61,6 +61,7 @@ class TortureReport:
     setup_s: float = 0.0
     check_s: float = 0.0
     clock_reads: str = ""
+    proxy_pid: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -119,7 +120,7 @@ def _run(options: TortureOptions, console: Console) -> TortureReport:
     )
     report = TortureReport(options=options, drive=DriveResult(attempts=[], seconds=0.0), checks=CheckReport())
     report.clock_reads = f"{clock.now().astimezone(dt.timezone(dt.timedelta(hours=9))):%Y-%m-%d %H:%M} JST"
-    sampler = Sampler(lambda: _pids(supervisor), interval_s=options.sample_interval_s)
+    sampler = Sampler(lambda: _pids(supervisor, report), interval_s=options.sample_interval_s)
     try:
         supervisor.start()
         with console.status(f"starting {len(supervisor.children)} role processes…"):
@@ -159,9 +160,11 @@ def _skews(run: RunDeployment, options: TortureOptions) -> dict[tuple[str, int],
     return found
 
 
-def _pids(supervisor: Supervisor) -> dict[str, int]:
+def _pids(supervisor: Supervisor, report: TortureReport) -> dict[str, int]:
     found = {child.name: child.process.pid for child in supervisor.children}
     found["torture-driver"] = os.getpid()
+    if report.proxy_pid is not None:
+        found["torture-proxies"] = report.proxy_pid
     return found
 
 
@@ -174,14 +177,13 @@ async def _drive(
     console: Console,
 ) -> DriveResult:
     profile = options.profile
-    proxies = [
-        FaultProxy(
-            name=instance, listen_port=proxy_port, target_port=listen_port, profile=profile, seed=options.seed + n
-        )
-        for n, (_role, instance, proxy_port, listen_port) in enumerate(run.services())
-    ]
-    for proxy in proxies:
-        await proxy.start()
+    proxies = ProxyHost(
+        [(instance, proxy_port, listen_port) for _role, instance, proxy_port, listen_port in run.services()],
+        profile=profile,
+        seed=options.seed,
+    )
+    await asyncio.to_thread(proxies.start)
+    report.proxy_pid = proxies.pid
     restarts: list[asyncio.Task[None]] = []
     targets = _restart_targets(run, options) if profile.kill_restart else []
     outcomes: Counter[str] = Counter()
@@ -227,9 +229,7 @@ async def _drive(
         for restart in restarts:
             await restart
     finally:
-        for proxy in proxies:
-            await proxy.stop()
-            report.faults.update(proxy.counts)
+        report.faults.update(await asyncio.to_thread(proxies.stop))
     report.faults["duplicate submissions"] = sum(a.duplicated for a in result.attempts)
     return result
 
