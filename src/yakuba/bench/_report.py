@@ -14,6 +14,7 @@ from typing import Any
 
 from yakuba.bench._ceiling import Ceiling
 from yakuba.bench._driver import Transaction
+from yakuba.machine import cpu_model
 
 __all__ = ["Window", "machine", "percentile", "summarise", "write_chart", "write_json"]
 
@@ -29,14 +30,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "nproc": os.cpu_count(),
         "cpu_model": model,

@@ -41,6 +41,7 @@ from yakuba.audit._store._tree import TileReader
 from yakuba.audit._tiles import TileBuilder
 from yakuba.clock import SystemClock
 from yakuba.database import make_engine
+from yakuba.machine import cpu_model
 
 __all__ = ["bench_audit"]
 
@@ -60,14 +61,7 @@ _BODY = (
 
 
 def _machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "cores": os.cpu_count(),
         "cpu_model": model,

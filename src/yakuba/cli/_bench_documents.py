@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from yakuba.machine import cpu_model
+
 __all__ = ["bench_documents"]
 
 CHUNK = 20
@@ -159,14 +161,7 @@ def _run_default(seeds: list[int]) -> _Run:
 
 
 def _machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "cpu": model,
         "nproc": len(os.sched_getaffinity(0)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -20,6 +19,7 @@ import av
 import typer
 from rich.console import Console
 
+from yakuba.machine import cpu_model
 from yakuba.recorder.media import CardSpec, make_card
 from yakuba.recorder.provision import Blurrer, ClipSource, Detector, decode_times, export_window
 
@@ -30,16 +30,6 @@ SEGMENT_SECONDS = 60
 """Recorders loop over 1-10 minute files; one-minute files put the most boundaries in the window."""
 WINDOW_OFFSET = dt.timedelta(seconds=30.3)
 """The window starts mid-segment and off any keyframe, as a real request does."""
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _segments(root: Path, *, count: int, fps: int, width: int, height: int) -> list[ClipSource]:
@@ -164,7 +154,7 @@ def bench_provision(
     console = Console()
     if short:
         minutes, blur_seconds = 1.0, 5.0
-    console.print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; PyAV {av.__version__}")
+    console.print(f"machine: {os.cpu_count()} cores, {cpu_model()}; PyAV {av.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         window = dt.timedelta(minutes=minutes)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -21,6 +20,7 @@ import typer
 from rich.console import Console
 
 from yakuba.clock import FixedClock
+from yakuba.machine import cpu_model
 from yakuba.recorder import Recorder, ingest_card, scrub
 from yakuba.recorder.service import MINIMUM_RETENTION, sample_fleet
 from yakuba.recorder.store import count_segments, start_ingest
@@ -31,16 +31,6 @@ __all__ = ["bench_recorder"]
 START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 NOISE_PLANES = 4
 """Distinct random pictures the bench card cycles through (shifted every frame): enough that no frame repeats."""
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _load() -> str:
@@ -145,7 +135,7 @@ def bench_recorder(
 ) -> None:
     """Measure ingest against `cp` + `sha256sum` of the same dump, the scrub, and one sweep over CATALOGUE."""
     console = Console()
-    console.print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; load average {_load()}")
+    console.print(f"machine: {os.cpu_count()} cores, {cpu_model()}; load average {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         card = root / "card"

@@ -6,13 +6,13 @@ import json
 import os
 import platform
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from yakuba.machine import cpu_model
 from yakuba.torture._checks import RULES
 from yakuba.torture._run import TortureReport
 
@@ -27,14 +27,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def _machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     return f"{os.cpu_count()} CPU {model or platform.machine()}; load average {load}"
 
