@@ -12,10 +12,6 @@ from pathlib import Path
 from yakuba.config import SAMPLE_PORTS
 from yakuba.network.ports import free_port_block
 
-SAMPLE_CONSOLES = 2
-"""The sample's two city consoles take the last of its ports; `yakuba up` does not start them (each is served
-by `yakuba console serve DIR --city CODE`), so up's processes are the other ports' role instances."""
-
 UP_TIMEOUT_S = 120
 """How long the test waits for every role to come up (each process imports and loads its keys)."""
 
@@ -75,10 +71,17 @@ def test_up_starts_every_role_and_ctrl_c_stops_them_all(tmp_path: Path) -> None:
     up, output = _start_up(tmp_path)
     try:
         assert "every role is up" in output, output
-        for instance in ("center-1", "jpki-1", "midori-hq", "nishitokyo-issuer-juki", "kodaira-forwarder"):
+        for instance in (
+            "center-1",
+            "jpki-1",
+            "midori-hq",
+            "nishitokyo-issuer-juki",
+            "kodaira-forwarder",
+            "kodaira-console",
+        ):
             assert instance in output
         children = _children_of(up.pid)
-        assert len(children) == SAMPLE_PORTS - SAMPLE_CONSOLES
+        assert len(children) == SAMPLE_PORTS
         up.send_signal(signal.SIGINT)
         rest, _ = up.communicate(timeout=60)
         assert up.returncode == 0, rest
@@ -96,7 +99,7 @@ def test_no_role_outlives_a_supervisor_killed_hard(tmp_path: Path) -> None:
     try:
         assert "every role is up" in output, output
         children = _children_of(up.pid)
-        assert len(children) == SAMPLE_PORTS - SAMPLE_CONSOLES
+        assert len(children) == SAMPLE_PORTS
     finally:
         up.kill()
         up.communicate(timeout=30)

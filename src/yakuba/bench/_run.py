@@ -140,7 +140,7 @@ def _drive_deployment(
             supervisor.wait_healthy(timeout=START_TIMEOUT_S)
         with console.status(f"checking the PIN of {len(town.cards)} cards…"):
             cards = [EmulatedCard.insert(town, card) for card in town.cards]
-        roles = {child.process.pid: (child.instance, child.role, child.worker) for child in supervisor.children}
+        roles = {child.process.pid: (child.instance, child.kind, child.worker) for child in supervisor.children}
         names = {pid: f"{instance}.w{worker}" for pid, (instance, _role, worker) in roles.items()}
         drive, window, origin, start, end, refused = _run_loop(
             _drive(town, cards, settings, clock, names, out, console)
@@ -156,8 +156,8 @@ def _drive_deployment(
             by_role[DRIVER] = seconds
             continue
         instance, role, worker = roles[pid]
-        by_role[role.value] = by_role.get(role.value, 0.0) + seconds
-        processes.append({"instance": instance, "role": role.value, "worker": worker, "cpu_s": round(seconds, 3)})
+        by_role[role] = by_role.get(role, 0.0) + seconds
+        processes.append({"instance": instance, "role": role, "worker": worker, "cpu_s": round(seconds, 3)})
     return drive, window, origin, by_role, processes, refused
 
 

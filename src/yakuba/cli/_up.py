@@ -65,7 +65,8 @@ def up(
     ] = 1,
     clock_offset: ClockOffset = 0.0,
 ) -> None:
-    """Start every role of the deployment on 127.0.0.1 as separate processes; Ctrl-C stops them all cleanly."""
+    """Start every role of the deployment, and each city's operations console, on 127.0.0.1 as separate
+    processes; Ctrl-C stops them all cleanly."""
     from yakuba.network.processes import Supervisor
 
     console = Console()
@@ -76,6 +77,7 @@ def up(
         log_dir=dep.state_dir / "logs",
         workers=workers,
         clock_offset=dt.timedelta(seconds=clock_offset),
+        consoles=True,
     )
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -88,8 +90,9 @@ def up(
         for column in ("instance", "role", "pid", "address"):
             table.add_column(column)
         addresses = {cfg.instance: f"{cfg.host}:{cfg.port}" for _, cfg in dep.services()}
+        addresses |= {city.console.instance: city.console.base_url for city in dep.cities if city.console}
         for child in supervisor.children:
-            table.add_row(child.name, child.role.value, str(child.process.pid), addresses[child.instance])
+            table.add_row(child.name, child.kind, str(child.process.pid), addresses[child.instance])
         console.print(table)
         # From here Ctrl-C only asks to stop (a KeyboardInterrupt could land anywhere, even mid-start-up of
         # the sweeper); during start-up it interrupts, and the finally block still stops every child.

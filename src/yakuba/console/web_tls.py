@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,13 @@ from yakuba.pki._certs import (
 from yakuba.pki._keys import PUBLIC_FILE_MODE, ensure_private_dir, generate_ec_key, write_private_key
 from yakuba.pki._layout import CertKeyPaths, KeyLayout
 
-__all__ = ["RENEW_BEFORE", "WebCertificate", "console_ssl_context", "ensure_console_certificate"]
+__all__ = [
+    "RENEW_BEFORE",
+    "WebCertificate",
+    "check_console_health",
+    "console_ssl_context",
+    "ensure_console_certificate",
+]
 
 RENEW_BEFORE = dt.timedelta(days=30)
 """A certificate with less than this left is replaced at start, so a console never serves an expired one."""
@@ -146,3 +153,15 @@ def console_ssl_context(certificate: WebCertificate) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile=str(certificate.cert_path), keyfile=str(certificate.key_path))
     return context
+
+
+def check_console_health(dep: Deployment, city: CityConfig, *, port: int | None = None, timeout: float = 2.0) -> None:
+    """GET /health of CITY's console as a browser would (its certificate checked against the city's backbone CA);
+    raise on any failure. For `yakuba up`, which waits until every process answers."""
+    console = _console(city)
+    context = ssl.create_default_context(cafile=str(_ca_paths(dep, city).cert)) if console.tls else None
+    scheme = "https" if console.tls else "http"
+    url = f"{scheme}://{console.host}:{console.port if port is None else port}/health"
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as answer:  # noqa: S310 - our own URL
+        if answer.status != 200:
+            raise ConnectionError(f"the console answered {answer.status}")

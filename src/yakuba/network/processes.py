@@ -134,12 +134,21 @@ class ChildProcess:
     """One process of a role instance: worker 0 .. N-1 of it."""
 
     instance: str
-    role: Role
+    role: Role | None
+    """None: a city's operations console (served beside the issuers, not a role of the issuance chain)."""
     worker: int
     port: int
     """The port the process listens on (its instance's configured port, or the one LISTEN_PORTS gave)."""
     argv: list[str]
     process: subprocess.Popen[bytes]
+
+    city: str | None = None
+    """The city code of a console process."""
+
+    @property
+    def kind(self) -> str:
+        """The role's name, or "console"."""
+        return "console" if self.role is None else self.role.value
 
     @property
     def name(self) -> str:
@@ -170,7 +179,9 @@ class Supervisor:
         listen_ports: dict[str, int] | None = None,
         clock_offset: dt.timedelta = dt.timedelta(0),
         clock_skew: dict[tuple[str, int], dt.timedelta] | None = None,
+        consoles: bool = False,
     ) -> None:
+        """CONSOLES also starts each city's operations console (`yakuba console serve`), as `yakuba up` does."""
         if workers < 1:
             raise ConfigError("workers must be at least 1", ja="ワーカー数は1以上です")
         self._dep = dep
@@ -182,12 +193,13 @@ class Supervisor:
         self._listen_ports = dict(listen_ports or {})
         self._clock_offset = clock_offset
         self._clock_skew = dict(clock_skew or {})
+        self._consoles = consoles
         self._children: list[ChildProcess] = []
 
     @property
-    def instances(self) -> list[tuple[str, Role, int]]:
-        """(instance, role, pid) of every child process (an instance appears once per worker)."""
-        return [(c.instance, c.role, c.process.pid) for c in self._children]
+    def instances(self) -> list[tuple[str, str, int]]:
+        """(instance, role or "console", pid) of every child process (an instance appears once per worker)."""
+        return [(c.instance, c.kind, c.process.pid) for c in self._children]
 
     @property
     def children(self) -> tuple[ChildProcess, ...]:
@@ -231,6 +243,23 @@ class Supervisor:
                         )
                     )
 
+        if self._consoles:
+            for city in self._dep.cities:
+                if city.console is None:
+                    continue
+                argv = [sys.executable, "-m", "yakuba", "console", "serve", str(self._config_path), "--city", city.code]
+                self._children.append(
+                    ChildProcess(
+                        instance=city.console.instance,
+                        role=None,
+                        worker=0,
+                        port=city.console.port,
+                        argv=argv,
+                        process=self._spawn(city.console.instance, argv),
+                        city=city.code,
+                    )
+                )
+
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self._log_dir / f"{name}.log").open("ab")
         try:
@@ -265,7 +294,7 @@ class Supervisor:
             for child in list(pending):
                 if child.instance not in answered:
                     with contextlib.suppress(Exception):
-                        asyncio.run(check_health(self._dep, child.instance, port=child.port))
+                        self._check(child)
                         answered.add(child.instance)
                 if child.instance in answered and listens_on(child.process.pid, child.port):
                     pending.remove(child)
@@ -274,6 +303,14 @@ class Supervisor:
                 raise ConfigError(f"not healthy after {timeout:.0f} s: {names}")
             if pending:
                 time.sleep(HEALTH_POLL_S)
+
+    def _check(self, child: ChildProcess) -> None:
+        if child.city is None:
+            asyncio.run(check_health(self._dep, child.instance, port=child.port))
+            return
+        from yakuba.console.web_tls import check_console_health
+
+        check_console_health(self._dep, self._dep.city(child.city), port=child.port)
 
     def restart(
         self, instance: str, *, worker: int = 0, sig: int = signal.SIGKILL, timeout: float = HEALTH_TIMEOUT_S
@@ -299,6 +336,7 @@ class Supervisor:
             port=child.port,
             argv=child.argv,
             process=self._spawn(child.name, child.argv),
+            city=child.city,
         )
         self._children[index] = fresh
         self._wait([fresh], timeout=timeout)
