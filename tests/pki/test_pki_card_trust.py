@@ -17,7 +17,11 @@ from yakuba.wire.card_auth import card_auth_digest, verify_card_authentication
 from yakuba.wire.digest import request_digest
 
 PIN = "4321"  # the card fixture's PIN (tests/pki/conftest.py)
-NOW = dt.datetime.now(dt.UTC)
+
+
+def _now() -> dt.datetime:
+    """Read when the test runs: the card fixture issues its certificate then, long after collection."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _sign(dep: Deployment, card: CardInfo, *, challenge: bytes, digest: bytes, kiosk: str) -> tuple[bytes, bytes]:
@@ -38,7 +42,7 @@ def test_a_card_signature_over_challenge_request_and_kiosk_verifies(deployment: 
         challenge=b"c" * 32,
         request_digest=digest,
         kiosk_id="midori-tanashi-1",
-        now=NOW,
+        now=_now(),
     )
     assert f"{cert.serial_number:016X}" == card.serial.upper()
 
@@ -61,7 +65,7 @@ def test_signature_does_not_transfer_to_another_challenge_request_or_kiosk(
             trust=CardTrust.from_deployment(deployment),
             certificate_der=der,
             signature=sig,
-            now=NOW,
+            now=_now(),
             **args,  # type: ignore[arg-type]
         )
 
@@ -74,11 +78,11 @@ def test_revoked_card_is_refused(fresh_deployment: Deployment) -> None:
     digest = request_digest({"kind": "inkan"})
     der, _sig = _sign(dep, info, challenge=b"c" * 32, digest=digest, kiosk="k")
     trust = CardTrust.from_deployment(dep)
-    trust.verify_certificate(der, now=NOW)
+    trust.verify_certificate(der, now=_now())
     revoke_card(dep, info.serial, "affiliationChanged")
     newer = trust.with_crl(load_crl(dep))
     with pytest.raises(VerificationError, match="revoked"):
-        newer.verify_certificate(der, now=NOW)
+        newer.verify_certificate(der, now=_now())
 
 
 def test_expired_card_is_refused(deployment: Deployment, card: CardInfo) -> None:
@@ -99,8 +103,8 @@ def _self_made_card(key: rsa.RSAPrivateKey) -> bytes:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(1)
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=1))
+        .not_valid_before(_now() - dt.timedelta(days=1))
+        .not_valid_after(_now() + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.DER)
@@ -109,12 +113,12 @@ def _self_made_card(key: rsa.RSAPrivateKey) -> bytes:
 def test_self_made_card_is_refused(deployment: Deployment) -> None:
     der = _self_made_card(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     with pytest.raises(VerificationError, match="not issued by the JPKI"):
-        CardTrust.from_deployment(deployment).verify_certificate(der, now=NOW)
+        CardTrust.from_deployment(deployment).verify_certificate(der, now=_now())
 
 
 def test_garbage_certificate_is_refused(deployment: Deployment) -> None:
     with pytest.raises(VerificationError, match="cannot be parsed"):
-        CardTrust.from_deployment(deployment).verify_certificate(b"\x30\x03abc", now=NOW)
+        CardTrust.from_deployment(deployment).verify_certificate(b"\x30\x03abc", now=_now())
 
 
 @pytest.mark.parametrize(
