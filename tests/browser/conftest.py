@@ -159,6 +159,17 @@ def live_town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveTown]:
         yield live
     finally:
         live.run(network.stop())
+        # Anything a test left serving on this loop (a screen or console it did not stop) ends here, so its
+        # socket is closed now and not by the garbage collector during some later test (a ResourceWarning).
+        live.run(_end_leftover_tasks())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+async def _end_leftover_tasks() -> None:
+    current = asyncio.current_task()
+    leftover = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftover:
+        task.cancel()
+    await asyncio.gather(*leftover, return_exceptions=True)
