@@ -43,6 +43,15 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
     finally:
         live.run(console.stop())
         live.run(network.stop())
+        live.run(_end_leftover_tasks())  # nothing left serving: its socket would be closed by the GC, later
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+async def _end_leftover_tasks() -> None:
+    current = asyncio.current_task()
+    leftover = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftover:
+        task.cancel()
+    await asyncio.gather(*leftover, return_exceptions=True)
