@@ -7,10 +7,12 @@ blocking requests, each over the mTLS identity of a legitimate caller on the ser
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import sqlite3
 import ssl
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +102,11 @@ def fuzz_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzChain]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
+        # The fuzzing clients (requests/urllib3) leave sockets of refused or cut connections to the garbage
+        # collector; collect them with the package, not as a ResourceWarning in whichever test runs next.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 def card_path(chain: FuzzChain) -> Path:
