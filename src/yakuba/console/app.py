@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets
-import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from yakuba.console.verification import MAX_UPLOAD_BYTES, Finding, check_serial,
 from yakuba.console.web_tls import WebCertificate
 from yakuba.documents import DocumentTrust
 from yakuba.errors import ConfigError, NotFoundError, ValidationError, YakubaError
+from yakuba.wire import log_unexpected
 
 __all__ = ["ConsoleState", "create_app", "find_city"]
 
@@ -179,12 +178,7 @@ class _UnexpectedErrors:
         try:
             await self.app(scope, receive, tracking)
         except Exception as exc:
-            trace_id = secrets.token_hex(8)
-            frames = "".join(
-                f"  {frame.filename}:{frame.lineno} in {frame.name}\n"
-                for frame in traceback.extract_tb(exc.__traceback__)
-            )
-            _log.error("unexpected %s, trace_id=%s\n%s", type(exc).__name__, trace_id, frames)
+            trace_id = log_unexpected(exc, _log)
             if started:
                 return
             error = YakubaError(

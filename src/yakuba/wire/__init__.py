@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from yakuba.wire._error_responses import log_unexpected
     from yakuba.wire._errors import RequestTooLargeError
     from yakuba.wire._policy import RolePolicy, allow, check_route_policies, peer_identity
     from yakuba.wire._tls import client_ssl_context, server_ssl_context
@@ -42,6 +43,7 @@ __all__ = [
     "check_route_policies",
     "client_session",
     "client_ssl_context",
+    "log_unexpected",
     "open_sealed",
     "peer_identity",
     "request_digest",
@@ -53,6 +55,7 @@ __all__ = [
 # Loaded on first use, so that importing the sealing or digest recipes (kiosk and issuer logic) does not
 # pull in the web framework, the HTTP client and the ORM.
 _HOME = {
+    "log_unexpected": "_error_responses",
     "RequestTooLargeError": "_errors",
     "RolePolicy": "_policy",
     "allow": "_policy",

@@ -28,6 +28,17 @@ _HTTP_CODES = {
 }
 
 
+def log_unexpected(exc: BaseException, log: logging.Logger) -> str:
+    """Log an unexpected error by its type and frames only (its message may carry request content) under a new
+    trace id, and return the id for the answer, so staff can match a report to the log line."""
+    trace_id = secrets.token_hex(8)
+    frames = "".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}\n" for frame in traceback.extract_tb(exc.__traceback__)
+    )
+    log.error("unexpected %s, trace_id=%s\n%s", type(exc).__name__, trace_id, frames)
+    return trace_id
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map YakubaError, request validation and HTTP errors to the standard body; catch everything else;
     refuse bodies over MAX_REQUEST_BODY_BYTES with the standard body too."""
@@ -86,12 +97,7 @@ class _UnexpectedErrors:
         try:
             await self.app(scope, receive, send_tracking)
         except Exception as exc:
-            trace_id = secrets.token_hex(8)
-            frames = "".join(
-                f"  {frame.filename}:{frame.lineno} in {frame.name}\n"
-                for frame in traceback.extract_tb(exc.__traceback__)
-            )
-            _log.error("unexpected %s, trace_id=%s\n%s", type(exc).__name__, trace_id, frames)
+            trace_id = log_unexpected(exc, _log)
             if started:
                 # Too late for a body: uvicorn drops the connection and the client sees a broken response.
                 return
