@@ -32,19 +32,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
 __all__ = [
+    "BATCH_ID_PREFIX",
     "HISTORY_PURPOSE",
+    "MAX_COMPLETION_BATCH",
     "MAX_COPIES",
     "MAX_HISTORY_ENVELOPES",
     "MAX_HISTORY_RECORDS",
     "PATH_CHALLENGES",
     "PATH_COMPLETIONS",
+    "PATH_COMPLETION_BATCHES",
     "PATH_HISTORY",
     "PATH_ISSUANCES",
     "Basis",
     "ChallengeAnswer",
     "ChallengeAsk",
     "CompletionAnswer",
+    "CompletionBatch",
+    "CompletionBatchAnswer",
     "CompletionReport",
+    "CompletionResult",
     "HistoryAnswer",
     "HistoryDocument",
     "HistoryOutcome",
@@ -64,6 +70,7 @@ __all__ = [
 PATH_CHALLENGES = "/v1/challenges"
 PATH_ISSUANCES = "/v1/issuances"
 PATH_COMPLETIONS = "/v1/completions"
+PATH_COMPLETION_BATCHES = "/v1/completion-batches"
 PATH_HISTORY = "/v1/history"
 
 MAX_COPIES = 10
@@ -217,6 +224,71 @@ class CompletionAnswer(_Message):
 
     transaction_id: TransactionId
     closed: bool
+
+
+# -- completions in batches (HQ -> center -> forwarder -> issuer) ------------------------------------------
+
+MAX_COMPLETION_BATCH = 100
+"""Completions in one batch: a tenth of a second of a busy chain; small enough that one batch is one short
+database transaction at each hop."""
+
+BATCH_ID_PREFIX = "batch-"
+"""A batch travels under ``Idempotency-Key: batch-<32 hex>``; every completion in it is idempotent by itself
+(a repeated one answers ``closed=false``), so a retried batch changes nothing twice."""
+
+BatchId = Annotated[str, Field(pattern=r"^batch-[0-9a-f]{32}$")]
+
+
+class CompletionBatch(_Message):
+    """HQ -> center -> forwarder -> issuer: completions the kiosks reported, sent on together off the resident's
+    path. Each item is judged on its own; one refused item never refuses the others."""
+
+    batch_id: BatchId
+    completions: list[TaggedCompletion] = Field(min_length=1, max_length=MAX_COMPLETION_BATCH)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CompletionBatch:
+        ids = [c.transaction_id for c in self.completions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a transaction appears twice in one batch")
+        return self
+
+
+class CompletionResult(_Message):
+    """What became of one completion of a batch.
+
+    Exactly one of: ``closed`` (accepted: true when this report closed the transaction, false when it was
+    closed already), or ``error`` (the error code, as a single call would have answered it). ``retry`` tells
+    a transient error (a city that could not be reached: send it again later) from a final refusal (a report
+    that does not match its transaction: resending it will never help; the operator must look).
+    """
+
+    transaction_id: TransactionId
+    closed: bool | None = None
+    error: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,64}$")
+    retry: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CompletionResult:
+        if (self.closed is None) == (self.error is None):
+            raise ValueError("a result is either closed or an error")
+        if self.retry and self.error is None:
+            raise ValueError("only an error can be retried")
+        return self
+
+
+class CompletionBatchAnswer(_Message):
+    """One result per completion of the batch, in the batch's order."""
+
+    batch_id: BatchId
+    results: list[CompletionResult] = Field(min_length=1, max_length=MAX_COMPLETION_BATCH)
+
+    def matches(self, batch: CompletionBatch) -> bool:
+        """Whether this answers BATCH: same batch id, and a result for each completion, in order (a relay or
+        a peer mixing up batches must not close the wrong transactions)."""
+        return self.batch_id == batch.batch_id and [r.transaction_id for r in self.results] == [
+            c.transaction_id for c in batch.completions
+        ]
 
 
 # -- the resident's own history (issue 6, part 6) ----------------------------------------------------------
