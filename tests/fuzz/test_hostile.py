@@ -162,14 +162,29 @@ def test_almost_right_card_certificates_are_refused(fuzz_chain: FuzzChain) -> No
         "wrong CA": _card_like(other_ca, other_key),
         "signing certificate": _card_like(signing_ca, signing_ca_key),
     }
-    accepted = []
+    # Each is refused, and for its own reason: the resident and the operator are told what is wrong.
+    reason = {
+        "truncated": "cannot be parsed",
+        "empty": "cannot be parsed",
+        "garbage": "cannot be parsed",
+        "PEM instead of DER": "cannot be parsed",
+        "wrong algorithm (EC key)": "not RSA-2048",
+        "weak key (RSA-1024)": "not RSA-2048",
+        "expired": "has expired",
+        "not yet valid": "not valid yet",
+        "wrong CA": "not issued by the JPKI user-authentication CA",
+        "signing certificate": "not issued by the JPKI user-authentication CA",
+    }
+    assert set(reason) == set(variants)
+    told = {}
     for name, der in variants.items():
         try:
             trust.verify_certificate(der, now=now)
-        except VerificationError:
-            continue
-        accepted.append(name)
-    assert accepted == []
+        except VerificationError as exc:
+            told[name] = str(exc)
+        else:
+            told[name] = "accepted"
+    assert {name: reason[name] in text for name, text in told.items()} == dict.fromkeys(variants, True), told
 
 
 # -- certificates used by the wrong party ------------------------------------------------------------------

@@ -66,7 +66,12 @@ class CardTrust:
                 "the card certificate is not issued by the JPKI user-authentication CA",
                 ja="カードの証明書が公的個人認証の認証局から発行されたものではありません",
             ) from exc
-        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:  # 3
+        if now < cert.not_valid_before_utc:  # 3
+            raise VerificationError(
+                "the card certificate is not valid yet (check the clock of the machine that checks it)",
+                ja="カードの電子証明書はまだ有効期間前です",
+            )
+        if now > cert.not_valid_after_utc:
             raise VerificationError("the card certificate has expired", ja="カードの電子証明書の有効期限が切れています")
         if self.crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:  # 4
             raise VerificationError("the card certificate has been revoked", ja="カードの電子証明書は失効しています")
