@@ -18,12 +18,16 @@ from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_ISSUANCES,
     Basis,
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     IssuanceAnswer,
     IssuanceRequest,
@@ -68,8 +72,14 @@ class Seen:
     issuances: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     completions: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     histories: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    batches: list[tuple[dict[str, str], CompletionBatch]] = field(default_factory=list)
     mode: str = "ok"
-    """ok | ineligible | boom | other_transaction | other_fee"""
+    """ok | ineligible | boom | other_transaction | other_fee | other_batch (a batch answered with another
+    batch's id)"""
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Transaction id -> the error code the city answers for that report of a batch."""
+    closed: set[str] = field(default_factory=set)
+    """Transactions the city closed through a batch (a repeated report answers closed=false)."""
 
 
 def forwarder_app(seen: Seen) -> FastAPI:
@@ -97,6 +107,22 @@ def forwarder_app(seen: Seen) -> FastAPI:
     async def completions(request: Request, body: TaggedCompletion) -> CompletionAnswer:
         seen.completions.append((dict(request.headers), body.model_dump(mode="json")))
         return CompletionAnswer(transaction_id=body.transaction_id, closed=True)
+
+    @router.post(PATH_COMPLETION_BATCHES.removeprefix("/v1"), dependencies=[allow(Role.CENTER)])
+    async def completion_batches(request: Request, body: CompletionBatch) -> CompletionBatchAnswer:
+        seen.batches.append((dict(request.headers), body))
+        if seen.mode == "boom":
+            raise RuntimeError("the forwarder fell over")
+        results = []
+        for item in body.completions:
+            tx = item.transaction_id
+            if tx in seen.refuse:
+                results.append(CompletionResult(transaction_id=tx, error=seen.refuse[tx]))
+            else:
+                results.append(CompletionResult(transaction_id=tx, closed=tx not in seen.closed))
+                seen.closed.add(tx)
+        batch_id = f"batch-{uuid.uuid4().hex}" if seen.mode == "other_batch" else body.batch_id
+        return CompletionBatchAnswer(batch_id=batch_id, results=results)
 
     @router.post("/history", dependencies=[allow(Role.CENTER)])
     async def history(request: Request, body: TaggedHistorySubmission) -> HistoryAnswer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict
@@ -15,12 +15,15 @@ from yakuba.pki import PeerIdentity
 from yakuba.wire import IDEMPOTENCY_KEY_HEADER, allow
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
     TaggedCompletion,
@@ -66,6 +69,13 @@ def build_router(service: Callable[[], CenterService], *, instance: str) -> APIR
         _check_key(key, body.transaction_id)
         return await service().complete(caller=peer.instance, completion=body)
 
+    @router.post(PATH_COMPLETION_BATCHES)
+    async def completion_batches(
+        peer: StoreHq, body: CompletionBatch, key: IdempotencyKey = None
+    ) -> CompletionBatchAnswer:
+        _check_key(key, body.batch_id, what="batch id")
+        return await service().complete_batch(caller=peer.instance, batch=body)
+
     @router.post(PATH_HISTORY)
     async def history(peer: StoreHq, body: TaggedHistorySubmission, key: IdempotencyKey = None) -> HistoryAnswer:
         _check_key(key, body.request.transaction_id)
@@ -74,10 +84,16 @@ def build_router(service: Callable[[], CenterService], *, instance: str) -> APIR
     return router
 
 
-def _check_key(key: str | None, transaction_id: str) -> None:
-    """Every hop sends Idempotency-Key: <transaction id>; anything else is a caller bug to surface, not guess."""
-    if key != transaction_id:
+_KEY_NAMES_JA = {"transaction id": "取引番号", "batch id": "バッチ番号"}
+
+
+def _check_key(
+    key: str | None, expected: str, *, what: Literal["transaction id", "batch id"] = "transaction id"
+) -> None:
+    """Every hop sends Idempotency-Key: <transaction id> (<batch id> for a batch of completions); anything else
+    is a caller bug to surface, not guess."""
+    if key != expected:
         raise ValidationError(
-            f"the {IDEMPOTENCY_KEY_HEADER} header must be the transaction id",
-            ja="要求の識別子が取引番号と一致しません。",
+            f"the {IDEMPOTENCY_KEY_HEADER} header must be the {what}",
+            ja=f"要求の識別子が{_KEY_NAMES_JA[what]}と一致しません。",
         )

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -28,6 +28,9 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     IssuanceAnswer,
     Outcome,
@@ -47,6 +50,7 @@ __all__ = [
     "Challenges",
     "CitySuspension",
     "Forwarders",
+    "LineClosing",
     "LineStatus",
     "SettlementLine",
     "SettlementRow",
@@ -102,6 +106,17 @@ class SettlementLine:
     """The error code that aborted the transaction."""
     answered_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineClosing:
+    """How a completion report closes one pending line: its outcome, counts and the yen charged."""
+
+    transaction_id: str
+    outcome: str
+    copies_printed: int
+    copies_voided: int
+    amount_yen: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +176,8 @@ class Forwarders(Protocol):
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer: ...
 
+    async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer: ...
+
     async def history(self, city: str, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
 
 
@@ -168,6 +185,9 @@ class SettlementStore(Protocol):
     """Settlement lines and city suspensions, in the center's database (shared by every center process)."""
 
     def find_line(self, transaction_id: str) -> SettlementLine | None: ...
+
+    def find_lines(self, transaction_ids: Collection[str]) -> dict[str, SettlementLine]:
+        """The lines of those ids that exist, by id, in one query."""
 
     def open_line(self, line: SettlementLine) -> None:
         """Insert a pending line; TransactionConflictError if the id exists."""
@@ -189,6 +209,9 @@ class SettlementStore(Protocol):
         at: dt.datetime,
     ) -> bool:
         """Pending -> closed; whether this call changed it (false: closed or failed already)."""
+
+    def close_lines(self, closings: Sequence[LineClosing], *, at: dt.datetime) -> set[str]:
+        """Pending -> closed for each, in one database transaction; the ids this call changed."""
 
     def settlement_rows(self, *, first_day: dt.date, last_day: dt.date) -> list[SettlementRow]: ...
 
@@ -479,12 +502,95 @@ class CenterService:
         3. Copies printed + voided never exceed the copies asked for, and the outcome agrees with the counts
            (charging more than was asked for).
         4. A closed line answers closed=false and changes nothing (a retried report never charges twice).
-        5. A failed line is never charged; the report still goes to the city to close the issuer's log.
+        5. A failed line is never charged (a printed report for it is refused); the report still goes to the
+           city to close the issuer's log.
         6. Forward, then close: printed copies x fee, or 0 yen. If the city cannot be reached the line stays
            pending and the caller may retry (the report states a fact; it must not be lost).
+        Steps 1-3 and 5's refusal are `_check_completion`, which `complete_batch` runs for every item.
         """
-        self._check_kiosk(caller, kiosk_id=completion.kiosk_id, chain_id=completion.chain_id)  # 1
         line = await self._blocking(self._store.find_line, completion.transaction_id)
+        line = self._check_completion(caller, completion, line)  # 1-3, 5
+        if line.status is LineStatus.CLOSED:  # 4
+            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
+        await self._forwarders.complete(line.city, completion)  # 5, 6
+        if line.status is LineStatus.FAILED:  # 5
+            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
+        closed = await self._close_lines([(line, completion)])  # 6
+        return CompletionAnswer(transaction_id=line.transaction_id, closed=line.transaction_id in closed)
+
+    async def complete_batch(self, *, caller: str, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """`complete` for every report of BATCH, with one exchange per city and one close transaction.
+
+        1-5. Each report is checked on its own exactly as `complete` checks it (`_check_completion`); a
+             refused one gets its error code with retry=false (resending it will never help), and never
+             refuses the others. A closed line answers closed=false and is not forwarded.
+        6.   The rest (pending lines, and failed lines, to close the issuer's log) go to their city as ONE
+             batch per city under the same batch id, the cities at once.
+        7.   A city that cannot be reached, fails the whole batch, or answers with results that do not
+             `.matches` the batch it was sent (an integrity error: a relay mixing up batches must never close
+             the wrong lines) gets retry=true with the error code for each of its reports; nothing of
+             those changes here (the report states a fact: the HQ keeps it and sends it again).
+        8.   A result from the city is passed back as it came when it is an error. When it is accepted, a
+             pending line is closed (printed copies x fee, or 0 yen) and a failed one never charged;
+             closed says whether this report closed the center's line, as `complete` answers. Only lines
+             the city acknowledged are closed, all of them in one database transaction.
+        The answer has exactly one result per report, in the batch's order.
+        """
+        completions = batch.completions
+        lines = await self._blocking(self._store.find_lines, [c.transaction_id for c in completions])
+        results: dict[str, CompletionResult] = {}
+        checked: dict[str, tuple[SettlementLine, TaggedCompletion]] = {}
+        per_city: dict[str, list[TaggedCompletion]] = {}
+        for completion in completions:  # 1-5
+            tx = completion.transaction_id
+            try:
+                line = self._check_completion(caller, completion, lines.get(tx))
+            except YakubaError as exc:
+                _log.info("completion %s refused: %s", tx, exc.code)
+                results[tx] = CompletionResult(transaction_id=tx, error=exc.code)
+                continue
+            if line.status is LineStatus.CLOSED:
+                results[tx] = CompletionResult(transaction_id=tx, closed=False)
+                continue
+            checked[tx] = (line, completion)
+            per_city.setdefault(line.city, []).append(completion)
+        replies = await asyncio.gather(  # 6, 7
+            *(
+                self._complete_in_city(city, CompletionBatch(batch_id=batch.batch_id, completions=items))
+                for city, items in per_city.items()
+            )
+        )
+        to_close: list[tuple[SettlementLine, TaggedCompletion]] = []
+        for reply in replies:  # 8
+            for result in reply:
+                line, completion = checked[result.transaction_id]
+                if result.error is not None:
+                    results[result.transaction_id] = result
+                elif line.status is LineStatus.FAILED:
+                    results[result.transaction_id] = CompletionResult(transaction_id=line.transaction_id, closed=False)
+                else:
+                    to_close.append((line, completion))
+        closed = await self._close_lines(to_close)
+        for line, _completion in to_close:
+            tx = line.transaction_id
+            results[tx] = CompletionResult(transaction_id=tx, closed=tx in closed)
+        ordered = [results[c.transaction_id] for c in completions]
+        _log.info(
+            "completion batch %s: reports=%d closed=%d refused=%d to_retry=%d",
+            batch.batch_id,
+            len(ordered),
+            len(closed),
+            sum(1 for r in ordered if r.error is not None and not r.retry),
+            sum(1 for r in ordered if r.retry),
+        )
+        return CompletionBatchAnswer(batch_id=batch.batch_id, results=ordered)
+
+    def _check_completion(
+        self, caller: str, completion: TaggedCompletion, line: SettlementLine | None
+    ) -> SettlementLine:
+        """Steps 1-3 and 5 of `complete` for one report and the line it names (None: no such line); the line,
+        or the refusal raised."""
+        self._check_kiosk(caller, kiosk_id=completion.kiosk_id, chain_id=completion.chain_id)  # 1
         if line is None:  # 2
             raise NotFoundError("no such transaction at the center", ja="該当する取引がありません。")
         if (line.chain_id, line.kiosk_id, line.city, line.kind) != (
@@ -495,34 +601,66 @@ class CenterService:
         ):
             raise TransactionMismatchError()
         _check_counts(completion, requested=line.copies)  # 3
-        if line.status is LineStatus.CLOSED:  # 4
-            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
-        if line.status is LineStatus.FAILED:  # 5
-            if completion.outcome is Outcome.PRINTED:
-                raise TransactionMismatchError("a cancelled transaction cannot have printed")
-            await self._forwarders.complete(line.city, completion)
-            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
-        await self._forwarders.complete(line.city, completion)  # 6
-        amount = completion.copies_printed * line.fee_yen if completion.outcome is Outcome.PRINTED else 0
-        changed = await self._blocking(
-            self._store.close_line,
-            line.transaction_id,
-            outcome=completion.outcome.value,
-            copies_printed=completion.copies_printed,
-            copies_voided=completion.copies_voided,
-            amount_yen=amount,
-            at=self._now(),
-        )
-        if changed:
-            _log.info(
-                "issuance %s closed: outcome=%s printed=%d voided=%d amount=%d",
-                line.transaction_id,
-                completion.outcome.value,
-                completion.copies_printed,
-                completion.copies_voided,
-                amount,
+        if line.status is LineStatus.FAILED and completion.outcome is Outcome.PRINTED:  # 5
+            raise TransactionMismatchError("a cancelled transaction cannot have printed")
+        return line
+
+    async def _complete_in_city(self, city: str, batch: CompletionBatch) -> list[CompletionResult]:
+        """Steps 6 and 7 of `complete_batch` for one city: its results, or retry=true for every report."""
+        try:
+            answer = await self._forwarders.complete_batch(city, batch)
+        except YakubaError as exc:
+            code = exc.code
+        except Exception as exc:  # an in-process forwarder's own failure: the city was not reached
+            code = UpstreamError.code
+            _log.warning("completion batch %s: city %s failed (%s)", batch.batch_id, city, type(exc).__name__)
+        else:
+            if answer.matches(batch):
+                return list(answer.results)
+            _log.error(
+                "integrity: city %s answered completion batch %s with the results of another batch; "
+                "its %d reports stay open",
+                city,
+                batch.batch_id,
+                len(batch.completions),
             )
-        return CompletionAnswer(transaction_id=line.transaction_id, closed=changed)
+            code = UpstreamError.code
+        _log.warning(
+            "completion batch %s: city %s not reached (%s); %d reports to retry",
+            batch.batch_id,
+            city,
+            code,
+            len(batch.completions),
+        )
+        return [CompletionResult(transaction_id=c.transaction_id, error=code, retry=True) for c in batch.completions]
+
+    async def _close_lines(self, pairs: Sequence[tuple[SettlementLine, TaggedCompletion]]) -> set[str]:
+        """Close each pending line with its report, in one transaction: printed copies x fee, or 0 yen; the ids
+        this call closed (a line closed meanwhile by another attempt is left as it is)."""
+        if not pairs:
+            return set()
+        closings = [
+            LineClosing(
+                transaction_id=line.transaction_id,
+                outcome=completion.outcome.value,
+                copies_printed=completion.copies_printed,
+                copies_voided=completion.copies_voided,
+                amount_yen=completion.copies_printed * line.fee_yen if completion.outcome is Outcome.PRINTED else 0,
+            )
+            for line, completion in pairs
+        ]
+        closed = await self._blocking(lambda: self._store.close_lines(closings, at=self._now()))
+        for closing in closings:
+            if closing.transaction_id in closed:
+                _log.info(
+                    "issuance %s closed: outcome=%s printed=%d voided=%d amount=%d",
+                    closing.transaction_id,
+                    closing.outcome,
+                    closing.copies_printed,
+                    closing.copies_voided,
+                    closing.amount_yen,
+                )
+        return closed
 
     # -- settlement and operations ---------------------------------------------------------------------
 

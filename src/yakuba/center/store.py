@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from yakuba.center.errors import TransactionConflictError
-from yakuba.center.service import CitySuspension, LineStatus, SettlementLine, SettlementRow
+from yakuba.center.service import CitySuspension, LineClosing, LineStatus, SettlementLine, SettlementRow
 from yakuba.database import UtcDateTime, in_transaction, migrate
 from yakuba.errors import StoreError
 
@@ -94,6 +94,15 @@ class SqlSettlementStore:
         statement = select(settlement_lines_table).where(settlement_lines_table.c.transaction_id == transaction_id)
         row = self._run(lambda conn: conn.execute(statement).mappings().first())
         return None if row is None else _line(row)
+
+    def find_lines(self, transaction_ids: Collection[str]) -> dict[str, SettlementLine]:
+        """The lines of those ids that exist, by id: one query for a whole completion batch."""
+        if not transaction_ids:
+            return {}
+        c = settlement_lines_table.c
+        statement = select(settlement_lines_table).where(c.transaction_id.in_(list(transaction_ids)))
+        rows = self._run(lambda conn: conn.execute(statement).mappings().all())
+        return {row["transaction_id"]: _line(row) for row in rows}
 
     def open_line(self, line: SettlementLine) -> None:
         values = {
@@ -162,20 +171,41 @@ class SqlSettlementStore:
         amount_yen: int,
         at: dt.datetime,
     ) -> bool:
-        c = settlement_lines_table.c
-        statement = (
-            update(settlement_lines_table)
-            .where(c.transaction_id == transaction_id, c.status == LineStatus.PENDING.value)
-            .values(
-                status=LineStatus.CLOSED.value,
-                outcome=outcome,
-                copies_printed=copies_printed,
-                copies_voided=copies_voided,
-                amount_yen=amount_yen,
-                closed_at=at,
-            )
+        closing = LineClosing(
+            transaction_id=transaction_id,
+            outcome=outcome,
+            copies_printed=copies_printed,
+            copies_voided=copies_voided,
+            amount_yen=amount_yen,
         )
-        return self._run(lambda conn: conn.execute(statement).rowcount) == 1
+        return transaction_id in self.close_lines([closing], at=at)
+
+    def close_lines(self, closings: Sequence[LineClosing], *, at: dt.datetime) -> set[str]:
+        """Pending -> closed for each of CLOSINGS in ONE transaction (a batch costs one commit, not one per
+        line), each by one conditional update, so a line another center process closed or
+        failed meanwhile is left as it is; the ids this call changed."""
+        c = settlement_lines_table.c
+
+        def close_all(conn: Connection) -> set[str]:
+            changed: set[str] = set()
+            for closing in closings:
+                statement = (
+                    update(settlement_lines_table)
+                    .where(c.transaction_id == closing.transaction_id, c.status == LineStatus.PENDING.value)
+                    .values(
+                        status=LineStatus.CLOSED.value,
+                        outcome=closing.outcome,
+                        copies_printed=closing.copies_printed,
+                        copies_voided=closing.copies_voided,
+                        amount_yen=closing.amount_yen,
+                        closed_at=at,
+                    )
+                )
+                if conn.execute(statement).rowcount == 1:
+                    changed.add(closing.transaction_id)
+            return changed
+
+        return self._run(close_all) if closings else set()
 
     def settlement_rows(self, *, first_day: dt.date, last_day: dt.date) -> list[SettlementRow]:
         c = settlement_lines_table.c

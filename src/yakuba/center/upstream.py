@@ -12,10 +12,13 @@ from yakuba.center.errors import CityNotParticipatingError
 from yakuba.config import Deployment, Role
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
@@ -29,7 +32,8 @@ _M = TypeVar("_M", bound=pydantic.BaseModel)
 
 
 class LgwanForwarders:
-    """Sends routed submissions and completions to each city's forwarder, keyed by transaction id."""
+    """Sends routed submissions and completions to each city's forwarder, keyed by transaction id (a batch of
+    completions by its batch id)."""
 
     __slots__ = ("_clients",)
 
@@ -56,6 +60,11 @@ class LgwanForwarders:
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:
         return await self._client(city).call(
             PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
+        )
+
+    async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer:
+        return await self._client(city).call(
+            PATH_COMPLETION_BATCHES, batch, CompletionBatchAnswer, idempotency_key=batch.batch_id
         )
 
     async def history(self, city: str, submission: TaggedHistorySubmission) -> HistoryAnswer:
