@@ -21,6 +21,9 @@ from yakuba.pki import init_pki, load_service_identity
 from yakuba.wire import Server, ServiceClient, allow, build_app, client_session
 from yakuba.wire.messages import (
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     HistoryRequest,
     IssuanceAnswer,
@@ -67,8 +70,12 @@ class Seen:
     issuances: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
     completions: list[str] = dataclasses.field(default_factory=list)
     histories: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
+    batches: list[tuple[CompletionBatch, str | None]] = dataclasses.field(default_factory=list)
     answer_for_another: bool = False
     refuse_history: bool = False
+    refuse: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Transaction id -> the error code the issuer answers for that report of a batch."""
+    fail_batches: bool = False
 
 
 def stand_in_issuer(instance: str, seen: Seen) -> FastAPI:
@@ -98,6 +105,24 @@ def stand_in_issuer(instance: str, seen: Seen) -> FastAPI:
         seen.completions.append(body.transaction_id)
         return CompletionAnswer(transaction_id=body.transaction_id, closed=first).model_dump(mode="json")
 
+    @router.post("/v1/completion-batches", dependencies=[allow(Role.FORWARDER)])
+    async def complete_batch(
+        body: CompletionBatch, key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> dict[str, Any]:
+        seen.batches.append((body, key))
+        if seen.fail_batches:
+            raise RuntimeError("the issuer fell over")
+        results = []
+        for item in body.completions:
+            tx = item.transaction_id
+            if tx in seen.refuse:
+                results.append(CompletionResult(transaction_id=tx, error=seen.refuse[tx]))
+            else:
+                results.append(CompletionResult(transaction_id=tx, closed=tx not in seen.completions))
+                seen.completions.append(tx)
+        batch_id = "batch-" + "f" * 32 if seen.answer_for_another else body.batch_id
+        return CompletionBatchAnswer(batch_id=batch_id, results=results).model_dump(mode="json")
+
     @router.post("/v1/history", dependencies=[allow(Role.FORWARDER)])
     async def history(
         body: TaggedHistorySubmission, key: str | None = Header(default=None, alias="Idempotency-Key")
@@ -122,6 +147,7 @@ class Chain:
     session: aiohttp.ClientSession
     seen: dict[str, Seen]
     forwarder: Server
+    issuers: dict[str, Server] = dataclasses.field(default_factory=dict)
 
 
 @pytest.fixture
@@ -146,7 +172,7 @@ async def chain(deployment: Deployment) -> AsyncIterator[Chain]:
             identity = load_service_identity(dep, instance=CENTER, segment_id="lgwan")
             async with client_session(identity, expected_role=Role.FORWARDER) as session:
                 center = ServiceClient(session=session, base_url=forwarder.base_url, expected_role=Role.FORWARDER)
-                yield Chain(dep=dep, center=center, session=session, seen=seen, forwarder=forwarder)
+                yield Chain(dep=dep, center=center, session=session, seen=seen, forwarder=forwarder, issuers=issuers)
     finally:
         for server in issuers.values():
             await server.stop()

@@ -1,8 +1,9 @@
-"""The forwarder's routes: issuances, completions and residents' histories from the center, health."""
+"""The forwarder's routes: issuances, completions (one or a batch) and residents' histories from the center,
+health."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 
@@ -12,9 +13,11 @@ from yakuba.forwarder.service import ForwarderService
 from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
+    CompletionBatch,
     RoutedSubmission,
     TaggedCompletion,
     TaggedHistorySubmission,
@@ -38,12 +41,18 @@ Service = Annotated[ForwarderService, Depends(_service)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-def _check_key(key: str | None, transaction_id: str) -> None:
-    """The key every hop forwards must be the transaction id (yakuba.wire.messages)."""
-    if key != transaction_id:
+_KEY_NAMES_JA = {"transaction id": "取引番号", "batch id": "バッチ番号"}
+
+
+def _check_key(
+    key: str | None, expected: str, *, what: Literal["transaction id", "batch id"] = "transaction id"
+) -> None:
+    """The key every hop forwards must be the transaction id (the batch id for a batch of completions;
+    yakuba.wire.messages)."""
+    if key != expected:
         raise ValidationError(
-            "the Idempotency-Key header must be present and equal the transaction id",
-            ja="Idempotency-Key ヘッダーが取引番号と一致しません",
+            f"the Idempotency-Key header must be present and equal the {what}",
+            ja=f"Idempotency-Key ヘッダーが{_KEY_NAMES_JA[what]}と一致しません",
         )
 
 
@@ -64,6 +73,13 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.transaction_id)
         return (await service.forward_completion(body)).model_dump(mode="json")
+
+    @router.post(PATH_COMPLETION_BATCHES)
+    async def complete_batch(
+        body: CompletionBatch, _peer: Caller, service: Service, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.batch_id, what="batch id")
+        return (await service.forward_completions(body)).model_dump(mode="json")
 
     @router.post(PATH_HISTORY)
     async def history(

@@ -6,10 +6,13 @@ from typing import TypeVar
 
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
@@ -23,7 +26,8 @@ _Answer = TypeVar("_Answer", IssuanceAnswer, CompletionAnswer, HistoryAnswer)
 
 
 class ServiceIssuerLink:
-    """An `IssuerLink` over a ServiceClient; every call carries the transaction id as its idempotency key."""
+    """An `IssuerLink` over a ServiceClient; every call carries the transaction id as its idempotency key (a
+    batch of completions, its batch id)."""
 
     __slots__ = ("_client",)
 
@@ -38,6 +42,11 @@ class ServiceIssuerLink:
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
         return await self._client.call(
             PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
+        )
+
+    async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        return await self._client.call(
+            PATH_COMPLETION_BATCHES, batch, CompletionBatchAnswer, idempotency_key=batch.batch_id
         )
 
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:

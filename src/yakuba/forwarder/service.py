@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from yakuba.clock import JST, Clock
@@ -15,6 +16,9 @@ from yakuba.forwarder.errors import KindNotOfferedError, WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
 from yakuba.wire.messages import (
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
@@ -41,6 +45,7 @@ class IssuerLink(Protocol):
 
     async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer: ...
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer: ...
+    async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer: ...
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
 
 
@@ -48,6 +53,9 @@ class Counters(Protocol):
     """Requests per (day, kind, outcome): the only thing the forwarder stores (yakuba.forwarder.store)."""
 
     def count(self, *, day: dt.date, kind: str, outcome: str) -> None: ...
+
+    def count_many(self, *, day: dt.date, counts: Mapping[tuple[str, str], int]) -> None:
+        """Add each number to its (kind, outcome) counter of DAY, all in one write."""
 
 
 class ForwarderService:
@@ -128,12 +136,79 @@ class ForwarderService:
                 _log.error("integrity: completion answer for another transaction on tx=%s", completion.transaction_id)
                 raise UpstreamError("the issuer answered for another transaction")
         except YakubaError as exc:
-            await self._count(completion.kind, f"completion_{exc.code}")
+            await self._count_many(_completion_counts([(completion, None, exc.code)]))
             raise
-        if answer.closed:
-            await self._count(completion.kind, completion.outcome.value)
+        await self._count_many(_completion_counts([(completion, answer.closed, None)]))
         _log.info("tx=%s kind=%s completion=%s", completion.transaction_id, completion.kind, completion.outcome.value)
         return answer
+
+    async def forward_completions(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """`forward_completion` for every report of BATCH, with one exchange per issuer.
+
+        1-2. Each report is routed on its own, as a single one is (`_route`): one for another city or for a
+             kind no issuer of this city holds gets that error with retry=false, and never refuses the others.
+        3.   The others go to their issuer as ONE batch per issuer, under the same batch id, the issuers at once.
+        4.   An issuer that cannot be reached or fails the whole batch, or that answers results that do not
+             `.matches` the batch it was sent (an integrity error, logged as such: an issuer mixing up batches
+             must never have its results taken for another's), gets retry=true with the error code for each
+             report sent to it: the center changes nothing for them and the HQ sends them again.
+        5.   An issuer's results are passed back as they came (error codes and retry flags).
+        6.   Count every outcome as `forward_completion` counts it, in one counter write; a counting failure
+             never fails the batch.
+        The answer has exactly one result per report, in the batch's order.
+        """
+        results: dict[str, CompletionResult] = {}
+        per_issuer: dict[IssuerLink, list[TaggedCompletion]] = {}
+        for completion in batch.completions:  # 1-2
+            tx = completion.transaction_id
+            try:
+                link = self._route(city=completion.city, kind=completion.kind, transaction_id=tx)
+            except YakubaError as exc:
+                results[tx] = CompletionResult(transaction_id=tx, error=exc.code)
+                continue
+            per_issuer.setdefault(link, []).append(completion)
+        replies = await asyncio.gather(  # 3-5
+            *(
+                self._complete_at_issuer(link, CompletionBatch(batch_id=batch.batch_id, completions=items))
+                for link, items in per_issuer.items()
+            )
+        )
+        for reply in replies:
+            results.update((result.transaction_id, result) for result in reply)
+        ordered = [results[c.transaction_id] for c in batch.completions]
+        pairs = zip(batch.completions, ordered, strict=True)
+        await self._count_many(_completion_counts((c, r.closed, r.error) for c, r in pairs))  # 6
+        _log.info(
+            "completion batch %s: reports=%d issuers=%d refused=%d to_retry=%d",
+            batch.batch_id,
+            len(ordered),
+            len(per_issuer),
+            sum(1 for r in ordered if r.error is not None and not r.retry),
+            sum(1 for r in ordered if r.retry),
+        )
+        return CompletionBatchAnswer(batch_id=batch.batch_id, results=ordered)
+
+    async def _complete_at_issuer(self, link: IssuerLink, batch: CompletionBatch) -> list[CompletionResult]:
+        """Steps 3-5 of `forward_completions` for one issuer: its results, or retry=true for every report."""
+        try:
+            answer = await link.complete_batch(batch)
+        except YakubaError as exc:
+            code = exc.code
+        except Exception as exc:  # an in-process link's own failure: the issuer was not reached
+            code = UpstreamError.code
+            _log.warning("completion batch %s: an issuer failed (%s)", batch.batch_id, type(exc).__name__)
+        else:
+            if answer.matches(batch):
+                return list(answer.results)
+            _log.error("integrity: an issuer answered completion batch %s with another batch's results", batch.batch_id)
+            code = UpstreamError.code
+        _log.warning(
+            "completion batch %s: issuer not reached (%s); %d reports to retry",
+            batch.batch_id,
+            code,
+            len(batch.completions),
+        )
+        return [CompletionResult(transaction_id=c.transaction_id, error=code, retry=True) for c in batch.completions]
 
     async def forward_history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
         """Ask EVERY issuer of the city for its part of the resident's history and return all the envelopes.
@@ -173,6 +248,15 @@ class ForwarderService:
         _log.info("history tx=%s issuers=%d", request.transaction_id, len(envelopes))
         return HistoryAnswer(transaction_id=request.transaction_id, envelopes=envelopes)
 
+    async def _count_many(self, counts: Mapping[tuple[str, str], int]) -> None:
+        if not counts:
+            return
+        day = self._clock.now().astimezone(JST).date()
+        try:
+            await asyncio.to_thread(self._counters.count_many, day=day, counts=counts)
+        except YakubaError as exc:
+            _log.warning("counters not updated (%s)", exc.code)
+
     async def _count(self, kind: str, outcome: str) -> None:
         day = self._clock.now().astimezone(JST).date()
         try:
@@ -180,3 +264,18 @@ class ForwarderService:
             await asyncio.to_thread(self._counters.count, day=day, kind=kind, outcome=outcome)
         except YakubaError as exc:
             _log.warning("counter not updated (%s)", exc.code)
+
+
+def _completion_counts(
+    outcomes: Iterable[tuple[TaggedCompletion, bool | None, str | None]],
+) -> Counter[tuple[str, str]]:
+    """Counts per (kind, outcome) of completions, each given with closed or its error code: an error counts
+    under its code (prefixed, apart from the issuances' refusals), a report that closed its transaction under
+    its outcome, a repeated one not at all (it was counted when it closed)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for completion, closed, error in outcomes:
+        if error is not None:
+            counts[(completion.kind, f"completion_{error}")] += 1
+        elif closed:
+            counts[(completion.kind, completion.outcome.value)] += 1
+    return counts

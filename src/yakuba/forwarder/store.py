@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,8 @@ class CounterRow:
 class CounterStore:
     """Counters on SQLite or PostgreSQL; implements `yakuba.forwarder.service.Counters`.
 
-    One upsert per request (INSERT ... ON CONFLICT DO UPDATE count = count + 1): atomic on both databases,
-    so any number of forwarder processes can share the table.
+    One upsert per request (INSERT ... ON CONFLICT DO UPDATE count = count + 1), one transaction of them per
+    batch of completions: atomic on both databases, so any number of forwarder processes can share the table.
     """
 
     def __init__(self, *, engine: Engine) -> None:
@@ -78,16 +79,23 @@ class CounterStore:
         self.engine.dispose()
 
     def count(self, *, day: dt.date, kind: str, outcome: str) -> None:
-        values = {"day": day.isoformat(), "kind": kind[:MAX_KIND], "outcome": outcome[:MAX_LABEL], "count": 1}
+        self.count_many(day=day, counts={(kind, outcome): 1})
+
+    def count_many(self, *, day: dt.date, counts: Mapping[tuple[str, str], int]) -> None:
+        """Add each number to its (kind, outcome) counter of DAY: one upsert per counter, all in one transaction
+        (a batch of completions costs one commit, not one per report)."""
         dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(counters).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[counters.c.day, counters.c.kind, counters.c.outcome],
-            set_={"count": counters.c.count + 1},
-        )
         try:
             with self.engine.begin() as conn:
-                conn.execute(statement)
+                # Sorted: two processes adding to the same counters lock their rows in the same order.
+                for (kind, outcome), number in sorted(counts.items()):
+                    values = {"day": day.isoformat(), "kind": kind[:MAX_KIND], "outcome": outcome[:MAX_LABEL]}
+                    statement = dialect.insert(counters).values(**values, count=number)
+                    statement = statement.on_conflict_do_update(
+                        index_elements=[counters.c.day, counters.c.kind, counters.c.outcome],
+                        set_={"count": counters.c.count + number},
+                    )
+                    conn.execute(statement)
         except SQLAlchemyError as exc:
             raise StoreError(f"counter update failed ({type(exc).__name__})") from exc
 
