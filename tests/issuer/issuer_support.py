@@ -30,10 +30,13 @@ from yakuba.registry import (
 from yakuba.wire import SealingBinding, ServiceClient, TransactionKey, card_fingerprint, client_session, request_digest
 from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_ISSUANCES,
     Basis,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
@@ -298,6 +301,12 @@ class IssuerCalls:
             PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
         )
         return CompletionAnswer.model_validate(body)
+
+    async def complete_batch(self, batch: CompletionBatch, *, instance: str = JUKI) -> CompletionBatchAnswer:
+        body = await self.clients[instance].post_json(
+            PATH_COMPLETION_BATCHES, batch.model_dump(mode="json"), idempotency_key=batch.batch_id
+        )
+        return CompletionBatchAnswer.model_validate(body)
 
     async def get(self, path: str, *, instance: str = JUKI) -> tuple[int, dict[str, Any]]:
         async with self.session.get(self.urls[instance] + path) as response:

@@ -1,8 +1,9 @@
-"""The issuer's routes: issuances, completions and residents' histories from the city's forwarder, status, health."""
+"""The issuer's routes: issuances, completions (one or a batch) and residents' histories from the city's
+forwarder, status, health."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
@@ -12,10 +13,13 @@ from yakuba.issuer.service import IssuerService
 from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
@@ -43,13 +47,19 @@ def _service(request: Request) -> IssuerService:
 Service = Annotated[IssuerService, Depends(_service)]
 
 
-def _check_key(key: str | None, transaction_id: str) -> None:
-    """Every hop forwards Idempotency-Key: <transaction id> (yakuba.wire.messages); a different key is a bug
-    in a relay, and guessing which of the two was meant could answer one transaction with another's document."""
-    if key != transaction_id:
+_KEY_NAMES_JA = {"transaction id": "取引番号", "batch id": "バッチ番号"}
+
+
+def _check_key(
+    key: str | None, expected: str, *, what: Literal["transaction id", "batch id"] = "transaction id"
+) -> None:
+    """Every hop forwards Idempotency-Key: <transaction id> (<batch id> for a batch of completions;
+    yakuba.wire.messages); a different key is a bug in a relay, and guessing which of the two was meant could
+    answer one transaction with another's document."""
+    if key != expected:
         raise ValidationError(
-            "the Idempotency-Key header must be present and equal the transaction id",
-            ja="Idempotency-Key ヘッダーが取引番号と一致しません",
+            f"the Idempotency-Key header must be present and equal the {what}",
+            ja=f"Idempotency-Key ヘッダーが{_KEY_NAMES_JA[what]}と一致しません",
         )
 
 
@@ -79,6 +89,17 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.transaction_id)
         answer: CompletionAnswer = service.complete(body)
+        return answer.model_dump(mode="json")
+
+    @router.post(PATH_COMPLETION_BATCHES)
+    def complete_batch(
+        body: CompletionBatch,
+        _peer: Caller,
+        service: Service,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        _check_key(idempotency_key, body.batch_id, what="batch id")
+        answer: CompletionBatchAnswer = service.complete_batch(body)
         return answer.model_dump(mode="json")
 
     @router.post(PATH_HISTORY)

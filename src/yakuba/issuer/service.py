@@ -12,7 +12,7 @@ from yakuba.clock import JST, Clock
 from yakuba.config import CityConfig
 from yakuba.documents import DocumentHeader, DocumentKind, DocumentRequest
 from yakuba.documents.errors import FieldTooLongError
-from yakuba.errors import NotFoundError, ValidationError, YakubaError
+from yakuba.errors import NotFoundError, StoreError, ValidationError, YakubaError
 from yakuba.forwarder.errors import WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
 from yakuba.issuer.audit_trail import IssuerAudit
@@ -35,6 +35,9 @@ from yakuba.wire.messages import (
     HISTORY_PURPOSE,
     MAX_HISTORY_RECORDS,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     HistoryDocument,
     IssuanceAnswer,
@@ -376,6 +379,35 @@ class IssuerService:
         )
         _log.info("completed tx=%s outcome=%s closed=%s", completion.transaction_id, status.value, closed)
         return CompletionAnswer(transaction_id=completion.transaction_id, closed=closed)
+
+    def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """`complete` for every report of BATCH, one after the other, each judged on its own.
+
+        1-3. Each report goes through `complete` itself (no second copy of its checks): its close and its
+             `issuance.completed` audit entry commit together, one transaction per report.
+        4.   A report `complete` refuses gets the refusal's code with retry=false (resending it will never
+             help) and never refuses the others; a StoreError (the log's database failed; that report's
+             transaction rolled back, nothing of it written) gets retry=true, so the HQ sends it again.
+        The answer has exactly one result per report, in the batch's order.
+        """
+        results: list[CompletionResult] = []
+        for completion in batch.completions:
+            tx = completion.transaction_id
+            try:
+                answer = self.complete(completion)  # 1-3
+            except YakubaError as exc:  # 4
+                _log.info("completion refused tx=%s error=%s", tx, exc.code)
+                results.append(CompletionResult(transaction_id=tx, error=exc.code, retry=isinstance(exc, StoreError)))
+            else:
+                results.append(CompletionResult(transaction_id=tx, closed=answer.closed))
+        _log.info(
+            "completion batch %s: reports=%d closed=%d refused=%d",
+            batch.batch_id,
+            len(results),
+            sum(1 for r in results if r.closed),
+            sum(1 for r in results if r.error is not None),
+        )
+        return CompletionBatchAnswer(batch_id=batch.batch_id, results=results)
 
     # --- the resident's own history --------------------------------------------------------------------------
     def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
