@@ -42,11 +42,12 @@ def _schema(chain: FuzzChain, instance: str) -> dict[str, Any]:
 
 
 def _idempotency(case: Any) -> dict[str, str]:
-    """The header the submission routes ask for: the body's transaction id, when it has one (so generated
-    bodies get past the header check and into the body's validation)."""
+    """The header the submission routes ask for: the body's transaction id (or a completion batch's batch id),
+    when it has one (so generated bodies get past the header check and into the body's validation)."""
     body = case.body if isinstance(case.body, dict) else {}
     inner = body.get("request") if isinstance(body.get("request"), dict) else body
     tx = inner.get("transaction_id") if isinstance(inner, dict) else None
+    tx = body.get("batch_id", tx)
     return {"Idempotency-Key": tx} if isinstance(tx, str) and tx.isascii() and tx.isprintable() else {}
 
 
