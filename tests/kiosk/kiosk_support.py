@@ -18,13 +18,16 @@ from yakuba.pki import CardTrust
 from yakuba.wire import SealingBinding, allow, build_app, card_fingerprint, request_digest, seal
 from yakuba.wire.card_auth import verify_card_authentication
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     CompletionReport,
+    CompletionResult,
     IssuanceAnswer,
     IssuanceSubmission,
-    TaggedCompletion,
     TaggedSubmission,
 )
 
@@ -151,9 +154,11 @@ def center_app(hq: StandInHq) -> FastAPI:
             issuer_id="nishitokyo-issuer-juki",
         )
 
-    @router.post("/v1/completions", dependencies=[allow(Role.STOREHQ)])
-    async def completions(body: TaggedCompletion, idempotency_key: KeyHeader = None) -> CompletionAnswer:
-        hq.completions.append((body, idempotency_key))
-        return CompletionAnswer(transaction_id=body.transaction_id, closed=True)
+    @router.post(PATH_COMPLETION_BATCHES, dependencies=[allow(Role.STOREHQ)])
+    async def completion_batches(body: CompletionBatch, idempotency_key: KeyHeader = None) -> CompletionBatchAnswer:
+        # The real HQ answers its kiosk at once and sends completions on in batches, off the kiosk's path.
+        hq.completions.extend((completion, idempotency_key) for completion in body.completions)
+        results = [CompletionResult(transaction_id=c.transaction_id, closed=True) for c in body.completions]
+        return CompletionBatchAnswer(batch_id=body.batch_id, results=results)
 
     return build_app(title="stand-in center", routers=[router])

@@ -14,7 +14,7 @@ from yakuba.kiosk import open_kiosk
 from yakuba.kiosk.errors import DocumentRefusedError
 from yakuba.pki import load_service_identity
 from yakuba.pki.card import VirtualCardReader
-from yakuba.storehq import create_app, listen_segment
+from yakuba.storehq import create_app, listen_segment, wait_until_reported
 from yakuba.wire import Server
 from yakuba.wire.messages import Basis, Outcome, TaggedCompletion
 
@@ -32,6 +32,11 @@ async def chain(deployment: Deployment, hq: StandInHq) -> AsyncIterator[Server]:
         identity = load_service_identity(deployment, instance=HQ, segment_id=listen_segment(deployment, HQ))
         async with Server(app=app, identity=identity) as server:
             yield server
+
+
+async def _delivered(deployment: Deployment) -> None:
+    """The HQ answers the kiosk at once; the stand-in center hears of the completion in a batch soon after."""
+    assert await wait_until_reported(deployment, timeout_s=30.0, chains={"midori"}) == 0
 
 
 def _billing(deployment: Deployment) -> list[tuple[object, ...]]:
@@ -71,9 +76,11 @@ async def test_one_certificate_through_the_real_hq(
     assert hq.asks == [KIOSK]
     [tagged] = hq.tagged
     assert (tagged.chain_id, tagged.request.kiosk_id, tagged.request.transaction_id) == ("midori", KIOSK, tx)
+    await _delivered(deployment)
     [(completion, key)] = hq.completions
     assert isinstance(completion, TaggedCompletion)
-    assert key == tx
+    assert key is not None
+    assert key.startswith("batch-")
     assert (completion.city, completion.kind, completion.outcome) == (CITY, "juminhyo", Outcome.PRINTED)
     assert _billing(deployment) == [(tx, KIOSK, CITY, "juminhyo", "printed", FEE)]
 
@@ -91,6 +98,7 @@ async def test_a_wrongly_bound_certificate_through_the_real_hq_is_billed_as_aban
         await _run(deployment, chain.base_url, reader, document_trust)
     [(tx, *_rest, status, amount)] = _billing(deployment)
     assert (status, amount) == ("abandoned", 0)
+    await _delivered(deployment)
     [(completion, _)] = hq.completions
     assert (completion.transaction_id, completion.reason) == (tx, "binding_mismatch")
     assert not fresh_state.exists() or list(fresh_state.iterdir()) == []

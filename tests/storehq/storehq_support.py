@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import ipaddress
@@ -20,11 +21,15 @@ from fastapi import APIRouter, FastAPI, Header
 from yakuba.config import Deployment, Role, segments
 from yakuba.errors import YakubaError
 from yakuba.pki import ServiceIdentity, spiffe_uri
+from yakuba.storehq import wait_until_reported
 from yakuba.wire import allow, build_app
 from yakuba.wire.messages import (
+    PATH_COMPLETION_BATCHES,
     ChallengeAnswer,
     ChallengeAsk,
-    CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
     HistoryAnswer,
     HistoryRequest,
     HistorySubmission,
@@ -51,6 +56,14 @@ SIGNATURE = b"CARD-SIGNATURE-" + secrets.token_bytes(64)
 
 
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+DELIVERY_TIMEOUT_S = 30.0
+"""Generous: a report normally reaches the stand-in center within milliseconds, a retried one within seconds."""
+
+
+async def delivered(dep: Deployment) -> None:
+    """Wait until midori's HQ has reported every closed line to the center (or fail the test)."""
+    assert await wait_until_reported(dep, timeout_s=DELIVERY_TIMEOUT_S, chains={"midori"}) == 0
 
 
 def new_transaction_id() -> str:
@@ -100,14 +113,54 @@ class StandInCenter:
     asks: list[ChallengeAsk] = field(default_factory=list)
     submissions: list[tuple[TaggedSubmission, str | None]] = field(default_factory=list)
     completions: list[tuple[TaggedCompletion, str | None]] = field(default_factory=list)
+    """Every completion it took from a batch, with the batch's Idempotency-Key."""
+    batches: list[tuple[CompletionBatch, str | None]] = field(default_factory=list)
     answers: dict[str, IssuanceAnswer] = field(default_factory=dict)
     histories: list[tuple[TaggedHistorySubmission, str | None]] = field(default_factory=list)
     answer_for_other_transaction: bool = False
     refuse_with: YakubaError | None = None
+    answer_for_other_batch: bool = False
+    refuse_batches_with: YakubaError | None = None
+    refused_items: dict[str, str] = field(default_factory=dict)
+    """transaction id -> the error code of a final refusal of its completion."""
+    transient_items: dict[str, int] = field(default_factory=dict)
+    """transaction id -> how many more times its city is "not reached" (retry=True)."""
+    gate: asyncio.Event | None = None
+    """When set, a batch is answered only once the event is set (a slow center, a slow city)."""
+
+    def closed_once(self) -> dict[str, int]:
+        """How many times each transaction was taken (the first closes it; the others answer closed=false)."""
+        seen: dict[str, int] = {}
+        for completion, _ in self.completions:
+            seen[completion.transaction_id] = seen.get(completion.transaction_id, 0) + 1
+        return seen
+
+    async def answer_batch(self, batch: CompletionBatch, key: str | None) -> CompletionBatchAnswer:
+        """The center's batch contract: one result per item, in order, each judged on its own; idempotent."""
+        self.batches.append((batch, key))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.refuse_batches_with is not None:
+            raise self.refuse_batches_with
+        results = []
+        for completion in batch.completions:
+            tx = completion.transaction_id
+            if tx in self.refused_items:
+                results.append(CompletionResult(transaction_id=tx, error=self.refused_items[tx]))
+            elif self.transient_items.get(tx, 0) > 0:
+                self.transient_items[tx] -= 1
+                results.append(CompletionResult(transaction_id=tx, error="upstream_error", retry=True))
+            else:
+                first = tx not in self.closed_once()
+                self.completions.append((completion, key))
+                results.append(CompletionResult(transaction_id=tx, closed=first))
+        batch_id = f"batch-{secrets.token_hex(16)}" if self.answer_for_other_batch else batch.batch_id
+        return CompletionBatchAnswer(batch_id=batch_id, results=results)
 
 
 def center_app(center: StandInCenter) -> FastAPI:
-    """A center on the dedicated line answering the contract; idempotent on the transaction id like the real one."""
+    """A center on the dedicated line answering the contract; idempotent on the transaction id like the real one.
+    Completions come only in batches now: the HQ no longer relays a single completion."""
     router = APIRouter()
 
     @router.post("/v1/challenges", dependencies=[allow(Role.STOREHQ)])
@@ -132,11 +185,9 @@ def center_app(center: StandInCenter) -> FastAPI:
             )
         return center.answers[tx]
 
-    @router.post("/v1/completions", dependencies=[allow(Role.STOREHQ)])
-    async def completions(body: TaggedCompletion, idempotency_key: KeyHeader = None) -> CompletionAnswer:
-        first = all(seen.transaction_id != body.transaction_id for seen, _ in center.completions)
-        center.completions.append((body, idempotency_key))
-        return CompletionAnswer(transaction_id=body.transaction_id, closed=first)
+    @router.post(PATH_COMPLETION_BATCHES, dependencies=[allow(Role.STOREHQ)])
+    async def completion_batches(body: CompletionBatch, idempotency_key: KeyHeader = None) -> CompletionBatchAnswer:
+        return await center.answer_batch(body, idempotency_key)
 
     @router.post("/v1/history", dependencies=[allow(Role.STOREHQ)])
     async def history(body: TaggedHistorySubmission, idempotency_key: KeyHeader = None) -> HistoryAnswer:

@@ -37,6 +37,7 @@ from .storehq_support import (
     OTHER_KIOSK,
     SIGNATURE,
     StandInCenter,
+    delivered,
     issue_identity,
     new_transaction_id,
     submission,
@@ -156,7 +157,7 @@ async def test_submission_is_tagged_with_the_chain_and_the_answer_passed_back_un
 
 
 async def test_completion_closes_the_billing_line_and_is_tagged_from_the_line(
-    kiosk_client: KioskClient, center: StandInCenter, hq_server: Server, hq_database: Path
+    kiosk_client: KioskClient, center: StandInCenter, hq_server: Server, hq_database: Path, deployment: Deployment
 ) -> None:
     sub = submission(copies=3)
     tx = sub.request.transaction_id
@@ -164,8 +165,11 @@ async def test_completion_closes_the_billing_line_and_is_tagged_from_the_line(
         await _submit(client, sub)
         answer = await _complete(client, _printed(tx, printed=2, voided=1))
     assert answer.closed
+    await delivered(deployment)
     [(tagged, key)] = center.completions
-    assert key == tx
+    [(batch, batch_key)] = center.batches
+    assert key == batch_key == batch.batch_id
+    assert batch.completions == [tagged]
     assert (tagged.chain_id, tagged.kiosk_id, tagged.city, tagged.kind) == ("midori", KIOSK, CITY, "juminhyo")
     assert (tagged.outcome, tagged.copies_printed, tagged.copies_voided) == (Outcome.PRINTED, 2, 1)
     [line] = _line_rows(hq_database)

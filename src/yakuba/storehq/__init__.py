@@ -7,10 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from yakuba.storehq.app import create_app, listen_segment
+    from yakuba.storehq.delivery import count_unreported, wait_until_reported
     from yakuba.storehq.service import BillingLine, BillingStatus, StoreHq
     from yakuba.storehq.store import BillingStore
 
-__all__ = ["BillingLine", "BillingStatus", "BillingStore", "StoreHq", "create_app", "listen_segment"]
+__all__ = [
+    "BillingLine",
+    "BillingStatus",
+    "BillingStore",
+    "StoreHq",
+    "count_unreported",
+    "create_app",
+    "listen_segment",
+    "wait_until_reported",
+]
 
 # Loaded on first use, so that importing the logic or the errors does not pull in the web framework.
 _HOME = {
@@ -20,6 +30,8 @@ _HOME = {
     "BillingStatus": "service",
     "StoreHq": "service",
     "BillingStore": "store",
+    "count_unreported": "delivery",
+    "wait_until_reported": "delivery",
 }
 
 

@@ -9,15 +9,15 @@ from pydantic import BaseModel
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
-    PATH_COMPLETIONS,
+    PATH_COMPLETION_BATCHES,
     PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
-    CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
-    TaggedCompletion,
     TaggedHistorySubmission,
     TaggedSubmission,
 )
@@ -44,9 +44,10 @@ class CenterClient:
             PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
 
-    async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
+    async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        # The batch id is the key: a retried batch is answered, item by item, without closing anything twice.
         return await self._client.call(
-            PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
+            PATH_COMPLETION_BATCHES, batch, CompletionBatchAnswer, idempotency_key=batch.batch_id
         )
 
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:

@@ -14,6 +14,7 @@ from yakuba.database import make_engine
 from yakuba.errors import ConfigError
 from yakuba.pki import load_service_identity
 from yakuba.storehq._center import CenterClient
+from yakuba.storehq._reporter import CompletionReporter
 from yakuba.storehq.api import build_router
 from yakuba.storehq.service import StoreHq
 from yakuba.storehq.store import BillingStore
@@ -42,7 +43,8 @@ def listen_segment(dep: Deployment, instance: str) -> str:
 
 def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None, center_url: str | None = None) -> FastAPI:
     """The HQ INSTANCE's app. Its billing store (migrated) and its mTLS session to the center are opened in
-    the lifespan and closed on shutdown. CENTER_URL replaces the configured center address (tests, a load
+    the lifespan and closed on shutdown; the completion reporter runs between the two (started once both are
+    up, stopped before the session closes). CENTER_URL replaces the configured center address (tests, a load
     balancer in front of several centers)."""
     chain = _chain_of(dep, instance)
     time = clock or SystemClock()
@@ -57,11 +59,18 @@ def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None, ce
             identity = load_service_identity(dep, instance=instance, segment_id=UPSTREAM_SEGMENT)
             async with client_session(identity, expected_role=Role.CENTER) as session:
                 client = ServiceClient(session=session, base_url=upstream, expected_role=Role.CENTER)
+                center = CenterClient(client=client)
+                reporter = CompletionReporter(ledger=ledger, center=center, clock=time)
                 app.state.hq = StoreHq.from_config(
-                    dep, instance=instance, ledger=ledger, center=CenterClient(client=client), clock=time
+                    dep, instance=instance, ledger=ledger, center=center, outbox=reporter, clock=time
                 )
                 app.state.billing = ledger
-                yield
+                app.state.reporter = reporter
+                reporter.start()
+                try:
+                    yield
+                finally:
+                    await reporter.stop()
         finally:
             engine.dispose()
 

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +19,8 @@ from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
     CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     CompletionReport,
     HistoryAnswer,
     HistorySubmission,
@@ -36,7 +39,9 @@ __all__ = [
     "BillingStatus",
     "CenterLink",
     "Closing",
+    "CompletionOutbox",
     "StoreHq",
+    "completion_of",
 ]
 
 _log = logging.getLogger("yakuba.storehq")
@@ -63,6 +68,7 @@ _STATUS_OF_OUTCOME = {
     Outcome.JAM_VOIDED: BillingStatus.VOIDED,
     Outcome.ABANDONED: BillingStatus.ABANDONED,
 }
+_OUTCOME_OF_STATUS = {status: outcome for outcome, status in _STATUS_OF_OUTCOME.items()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +97,9 @@ class BillingLine:
     reason: str = ""
     closed_at: dt.datetime | None = None
     reported_at: dt.datetime | None = None
+    """When the center answered the completion report (accepted, or refused for good: see report_error)."""
+    report_error: str | None = None
+    """The code of the center's final refusal of the report: never sent again; an operator must look."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,13 +124,20 @@ class BillingLedger(Protocol):
         """Record the fee per copy and the issuer from the answer."""
 
     def close_line(self, transaction_id: str, closing: Closing) -> tuple[BillingLine, bool]:
-        """Close a pending line; the line as it is afterwards and whether this call closed it."""
+        """Close a pending line; the line as it is afterwards and whether this call closed it (one transaction)."""
 
     def fetch_line(self, transaction_id: str) -> BillingLine | None:
         """The line of a transaction, if any."""
 
-    def mark_reported(self, transaction_id: str, *, at: dt.datetime) -> None:
-        """Note that the center acknowledged the completion."""
+    def unreported(self, limit: int, *, closed_before: dt.datetime | None = None) -> list[BillingLine]:
+        """Up to LIMIT closed lines the center has not answered (no reported_at, no report_error), oldest
+        closed_at first; only those closed before CLOSED_BEFORE when given."""
+
+    def mark_reported_many(self, transaction_ids: Sequence[str], *, at: dt.datetime) -> None:
+        """Note that the center has these completions (closed now, or closed already)."""
+
+    def mark_refused(self, transaction_id: str, code: str, *, at: dt.datetime) -> None:
+        """Note the center's final refusal of a completion, by its error code: the line is not sent again."""
 
 
 class CenterLink(Protocol):
@@ -133,11 +149,37 @@ class CenterLink(Protocol):
     async def submit(self, submission: TaggedSubmission) -> IssuanceAnswer:
         """Relay a tagged submission; the sealed answer comes back."""
 
-    async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
-        """Relay a tagged completion."""
+    async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """Send closed completions on together (``Idempotency-Key: <batch_id>``); one result per completion."""
 
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
         """Relay a tagged history request; the sealed envelopes come back."""
+
+
+class CompletionOutbox(Protocol):
+    """Where a closed line goes to be reported to the center (`yakuba.storehq._reporter.CompletionReporter`)."""
+
+    def enqueue(self, line: BillingLine) -> None:
+        """Report LINE soon, off the kiosk's path. Never blocks and never fails: the line is durable already,
+        and a line not reported by this process is found in the ledger later."""
+
+
+def completion_of(line: BillingLine) -> TaggedCompletion:
+    """The completion report of a closed LINE, as the center, the forwarder and the issuer take it: outcome,
+    counts and reason as the kiosk reported them, chain, kiosk, city and kind from the line itself."""
+    if line.status is BillingStatus.PENDING:
+        raise ValueError("a pending line has no completion to report")
+    return TaggedCompletion(
+        transaction_id=line.transaction_id,
+        outcome=_OUTCOME_OF_STATUS[line.status],
+        copies_printed=line.copies_printed,
+        copies_voided=line.copies_voided,
+        reason=line.reason,
+        chain_id=line.chain_id,
+        kiosk_id=line.kiosk_id,
+        city=line.city,
+        kind=line.kind,
+    )
 
 
 class StoreHq:
@@ -150,6 +192,7 @@ class StoreHq:
         kiosk_ids: frozenset[str],
         ledger: BillingLedger,
         center: CenterLink,
+        outbox: CompletionOutbox,
         clock: Clock,
     ) -> None:
         if not kiosk_ids:
@@ -158,11 +201,19 @@ class StoreHq:
         self._kiosks = kiosk_ids
         self._ledger = ledger
         self._center = center
+        self._outbox = outbox
         self._clock = clock
 
     @classmethod
     def from_config(
-        cls, dep: Deployment, *, instance: str, ledger: BillingLedger, center: CenterLink, clock: Clock
+        cls,
+        dep: Deployment,
+        *,
+        instance: str,
+        ledger: BillingLedger,
+        center: CenterLink,
+        outbox: CompletionOutbox,
+        clock: Clock,
     ) -> StoreHq:
         """The gateway whose HQ instance is INSTANCE in DEP, serving that chain's kiosks."""
         for chain in dep.chains:
@@ -172,6 +223,7 @@ class StoreHq:
                     kiosk_ids=frozenset(k.instance for k in chain.kiosks),
                     ledger=ledger,
                     center=center,
+                    outbox=outbox,
                     clock=clock,
                 )
         raise ConfigError(f"{instance} is not the HQ of any chain in this deployment")
@@ -251,7 +303,7 @@ class StoreHq:
     async def relay_completion(
         self, report: CompletionReport, *, caller: str, idempotency_key: str | None
     ) -> CompletionAnswer:
-        """Close the billing line of a kiosk's transaction and relay the outcome to the center.
+        """Close the billing line of a kiosk's transaction and answer at once; the center hears of it in a batch.
 
         1. The caller is a kiosk of this chain (as for issuances).
         2. The idempotency key is the transaction id.
@@ -261,11 +313,30 @@ class StoreHq:
            nothing printed without a relayed answer (stops an inconsistent bill).
         5. Close the line; the amount is the answer's fee times the printed copies, computed here, never taken
            from the kiosk. The same report again changes nothing; another report for a closed line is refused.
-        6. Relay it with city and kind from our own line (not from the kiosk), and note the center's receipt.
+        6. Wake the reporter: the closed line is durable, so the kiosk is answered now (``closed``: whether this
+           call closed the line) and the reporter sends it on with city and kind from our own line (not from
+           the kiosk), retrying until the center has it (a fact is never lost, and no kiosk waits for a city).
         """
         self._check_kiosk(caller)  # 1
         _check_key(idempotency_key, report.transaction_id)  # 2
-        line = await asyncio.to_thread(self._ledger.fetch_line, report.transaction_id)  # 3
+        closed, changed = await asyncio.to_thread(self._close_line, report, caller)  # 3-5, one thread hop
+        if changed:
+            self._outbox.enqueue(closed)  # 6
+        _log.info(
+            "completion closed tx=%s kiosk=%s status=%s printed=%d voided=%d amount=%d reason=%s",
+            report.transaction_id,
+            caller,
+            closed.status.value,
+            report.copies_printed,
+            report.copies_voided,
+            closed.amount_yen,
+            report.reason or "-",
+        )
+        return CompletionAnswer(transaction_id=report.transaction_id, closed=changed)
+
+    def _close_line(self, report: CompletionReport, caller: str) -> tuple[BillingLine, bool]:
+        """Steps 3 to 5 of `relay_completion`, in one worker thread: read the line, check the report, close."""
+        line = self._ledger.fetch_line(report.transaction_id)  # 3
         if line is None or line.kiosk_id != caller:
             _log.warning(
                 "refused completion tx=%s from %s: not a transaction of this kiosk", report.transaction_id, caller
@@ -281,7 +352,7 @@ class StoreHq:
             reason=report.reason,
             closed_at=self._clock.now(),
         )
-        closed, changed = await asyncio.to_thread(self._ledger.close_line, report.transaction_id, closing)  # 5
+        closed, changed = self._ledger.close_line(report.transaction_id, closing)  # 5
         if not changed and (
             closed.status,
             closed.copies_printed,
@@ -289,24 +360,7 @@ class StoreHq:
             closed.reason,
         ) != (closing.status, closing.copies_printed, closing.copies_voided, closing.reason):
             raise TransactionConflictError("the transaction was already closed with another outcome")
-        tagged = TaggedCompletion(
-            **report.model_dump(), chain_id=self._chain_id, kiosk_id=caller, city=line.city, kind=line.kind
-        )
-        answer = await self._center.complete(tagged)  # 6
-        if answer.transaction_id != report.transaction_id:
-            raise UpstreamError("the center acknowledged another transaction")
-        await asyncio.to_thread(self._ledger.mark_reported, report.transaction_id, at=self._clock.now())
-        _log.info(
-            "completion relayed tx=%s kiosk=%s status=%s printed=%d voided=%d amount=%d reason=%s",
-            report.transaction_id,
-            caller,
-            closing.status.value,
-            report.copies_printed,
-            report.copies_voided,
-            closed.amount_yen,
-            report.reason or "-",
-        )
-        return answer
+        return closed, changed
 
     async def relay_history(
         self, submission: HistorySubmission, *, caller: str, idempotency_key: str | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
     insert,
     select,
     update,
@@ -64,10 +65,26 @@ billing_lines = Table(
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("closed_at", UtcDateTime(), nullable=True),
     Column("reported_at", UtcDateTime(), nullable=True),
+    Column("report_error", String(64), nullable=True),
     Index("ix_billing_lines_day_city", "business_day", "city"),
     Index("ix_billing_lines_kiosk", "kiosk_id"),
 )
 """One row per relayed transaction: what the chain settles with J-LIS per city and month."""
+
+Index(
+    "ix_billing_lines_unreported",
+    billing_lines.c.closed_at,
+    billing_lines.c.transaction_id,
+    sqlite_where=billing_lines.c.reported_at.is_(None),
+    postgresql_where=billing_lines.c.reported_at.is_(None),
+)
+
+_UNREPORTED = (
+    billing_lines.c.reported_at.is_(None),
+    billing_lines.c.report_error.is_(None),
+    billing_lines.c.closed_at.is_not(None),
+)
+"""Closed lines the center has not answered: ``reported_at IS NULL`` is the partial index's own condition."""
 
 
 class BillingStore:
@@ -102,6 +119,7 @@ class BillingStore:
             "opened_at": line.opened_at,
             "closed_at": line.closed_at,
             "reported_at": line.reported_at,
+            "report_error": line.report_error,
         }
         try:
             with self._engine.begin() as conn:
@@ -141,19 +159,56 @@ class BillingStore:
                 closed_at=closing.closed_at,
             )
         )
-        changed = self._run(lambda conn: conn.execute(statement).rowcount) == 1
-        line = self.fetch_line(transaction_id)
-        if line is None:
+        found = select(billing_lines).where(billing_lines.c.transaction_id == transaction_id)
+
+        def close(conn: Connection) -> tuple[RowMapping | None, bool]:
+            changed = conn.execute(statement).rowcount == 1
+            return conn.execute(found).mappings().first(), changed
+
+        row, changed = self._run(close)
+        if row is None:
             raise StoreError("no billing line to close")
-        return line, changed
+        return _line(row), changed
 
     def fetch_line(self, transaction_id: str) -> BillingLine | None:
         statement = select(billing_lines).where(billing_lines.c.transaction_id == transaction_id)
         row = self._run(lambda conn: conn.execute(statement).mappings().first())
         return None if row is None else _line(row)
 
-    def mark_reported(self, transaction_id: str, *, at: dt.datetime) -> None:
-        statement = update(billing_lines).where(billing_lines.c.transaction_id == transaction_id).values(reported_at=at)
+    def unreported(self, limit: int, *, closed_before: dt.datetime | None = None) -> list[BillingLine]:
+        statement = (
+            select(billing_lines)
+            .where(*_UNREPORTED)
+            .order_by(billing_lines.c.closed_at, billing_lines.c.transaction_id)
+            .limit(limit)
+        )
+        if closed_before is not None:
+            statement = statement.where(billing_lines.c.closed_at < closed_before)
+        rows = self._run(lambda conn: list(conn.execute(statement).mappings()))
+        return [_line(row) for row in rows]
+
+    def count_unreported(self) -> int:
+        """Closed lines the center has not answered yet (the outbox's depth, for waiting and monitoring)."""
+        statement = select(func.count()).select_from(billing_lines).where(*_UNREPORTED)
+        return int(self._run(lambda conn: conn.execute(statement).scalar_one()))
+
+    def mark_reported_many(self, transaction_ids: Sequence[str], *, at: dt.datetime) -> None:
+        if not transaction_ids:
+            return
+        # Only a line not answered yet: a second reporter's late answer keeps the first time (and any refusal).
+        statement = (
+            update(billing_lines)
+            .where(billing_lines.c.transaction_id.in_(list(transaction_ids)), billing_lines.c.reported_at.is_(None))
+            .values(reported_at=at)
+        )
+        self._run(lambda conn: conn.execute(statement).rowcount)
+
+    def mark_refused(self, transaction_id: str, code: str, *, at: dt.datetime) -> None:
+        statement = (
+            update(billing_lines)
+            .where(billing_lines.c.transaction_id == transaction_id, billing_lines.c.reported_at.is_(None))
+            .values(reported_at=at, report_error=code)
+        )
         self._run(lambda conn: conn.execute(statement).rowcount)
 
     def fetch_lines(self, *, business_day: dt.date | None = None) -> list[BillingLine]:
