@@ -23,6 +23,7 @@ from yakuba.kiosk.service import Choice, run_transaction
 from yakuba.kiosk.terminal import open_kiosk
 from yakuba.network.sample_town import TownCard
 from yakuba.pki.card import VirtualCardReader
+from yakuba.storehq import wait_until_reported
 
 from .conftest import LiveTown
 
@@ -113,6 +114,8 @@ async def issue_at_kiosk(live: LiveTown, card: TownCard, kind: str) -> Issued:
             pin=card.pin,
             take_to=live.dep.state_dir / "taken" / receipt_folder(),
         )
+    # The HQ answers the kiosk at once; the center's and the issuer's records close from its next batch.
+    assert await wait_until_reported(live.dep, timeout_s=30.0) == 0
     return Issued(transaction_id=receipt.transaction_id, charged_yen=receipt.charged_yen, printed=taken)
 
 

@@ -24,6 +24,7 @@ from yakuba.kiosk.service import Choice, run_transaction
 from yakuba.kiosk.terminal import open_kiosk
 from yakuba.network.sample_town import SampleTown, TownCard
 from yakuba.pki.card import VirtualCardReader
+from yakuba.storehq import wait_until_reported
 
 T = TypeVar("T")
 
@@ -107,6 +108,8 @@ async def issue_at_kiosk(dep: Deployment, clock: FixedClock, card: TownCard, kin
             pin=card.pin,
             take_to=dep.state_dir / "taken" / receipt_folder(),
         )
+    # The HQ answers the kiosk at once; the center's and the issuer's records close from its next batch.
+    assert await wait_until_reported(dep, timeout_s=30.0) == 0
     return Issued(transaction_id=receipt.transaction_id, charged_yen=receipt.charged_yen, printed=taken)
 
 

@@ -25,6 +25,7 @@ from yakuba.network.sample_town import SampleTown, Situation, next_open_weekday
 from yakuba.pki import init_pki
 from yakuba.pki.card import VirtualCardReader
 from yakuba.recorder import init_recorder
+from yakuba.storehq import wait_until_reported
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,6 +53,8 @@ async def running(town: tuple[Deployment, FixedClock, SampleTown]) -> AsyncItera
                 choice=Choice(basis="residence", city=NISHITOKYO, kind="juminhyo", options={}, copies=2),
                 pin=card.pin,
             )
+        # The HQ answers the kiosk at once; the center's settlement line closes from its next batch.
+        assert await wait_until_reported(dep, timeout_s=30.0) == 0
         yield dep, clock
 
 

@@ -21,6 +21,10 @@ from .recording_relay import RecordingRelay
 TOWN_RESIDENTS = 150
 """Residents per city: enough for every situation the tests need, small enough to generate in a second."""
 
+DELIVERY_TIMEOUT_S = 30.0
+"""How long a test waits for the HQs' outboxes to bring the completions to the center and the issuers
+(normally milliseconds; a retried batch, seconds)."""
+
 
 class Chain:
     """The running network with the town, the relays on every link, and a hook on the HQs' answers."""
@@ -31,6 +35,13 @@ class Chain:
         self.town = town
         self.relays = relays
         self.answer_hooks: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+    async def delivered(self) -> None:
+        """Wait until every HQ has reported its closed billing lines on: the kiosk is answered when its HQ has
+        closed the line, and the center's and the issuers' lines close a moment later, from a batch."""
+        from yakuba.storehq import wait_until_reported
+
+        assert await wait_until_reported(self.dep, timeout_s=DELIVERY_TIMEOUT_S) == 0
 
 
 @pytest.fixture(scope="package")

@@ -55,6 +55,7 @@ async def issue_at(chain: Chain, card: TownCard, kind: str, *, kiosk: str) -> dt
             pin=card.pin,
         )
     assert receipt.outcome.value == "printed"
+    await chain.delivered()  # the issuer's entry closes from the HQ's next completion batch
     return at
 
 
@@ -122,6 +123,7 @@ async def test_a_refusal_shows_as_refused_and_never_why(chain: Chain) -> None:
                 choice=Choice(basis="residence", city=NISHITOKYO, kind="juminhyo", options={}),
                 pin=protected.pin,
             )
+    await chain.delivered()  # the abandoned report reaches the issuer from the HQ's next batch
     lines = await history_of(chain, protected)
     (refused,) = [line for line in lines if line.at == refused_at]
     assert (refused.kind, refused.kiosk_id, refused.outcome) == ("juminhyo", TANASHI, HistoryOutcome.REFUSED)

@@ -65,15 +65,19 @@ async def issue(
     jam: frozenset[int] = frozenset(),
     pin: str | None = None,
 ) -> Any:
-    """One whole transaction at KIOSK; returns the print receipt (or raises the refusal)."""
-    async with open_kiosk(chain.dep, instance=kiosk, clock=chain.clock, jam_copies=jam) as terminal:
-        receipt, _ = await run_transaction(
-            terminal,
-            reader=VirtualCardReader.open(chain.dep, path=card.path),
-            choice=Choice(basis="residence", city=card.city_code, kind=kind, options=options or {}, copies=copies),
-            pin=pin or card.pin,
-        )
-        return receipt
+    """One whole transaction at KIOSK; returns the print receipt (or raises the refusal) once the completion has
+    reached the center and the issuer too."""
+    try:
+        async with open_kiosk(chain.dep, instance=kiosk, clock=chain.clock, jam_copies=jam) as terminal:
+            receipt, _ = await run_transaction(
+                terminal,
+                reader=VirtualCardReader.open(chain.dep, path=card.path),
+                choice=Choice(basis="residence", city=card.city_code, kind=kind, options=options or {}, copies=copies),
+                pin=pin or card.pin,
+            )
+            return receipt
+    finally:
+        await chain.delivered()
 
 
 CASES = [
