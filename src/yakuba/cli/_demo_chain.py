@@ -25,6 +25,10 @@ DEMO_RESIDENTS = 400
 PAGE_SCALE = 1.5
 """Rendering scale of the PNG previews (1.5 x 72 dpi: readable on screen, small on disk)."""
 
+REPORT_WAIT_S = 60.0
+"""How long the demo waits, before stopping the roles, for the store HQs to report every completion on (they
+answer the kiosk at once and send completions to the center in batches; normally milliseconds)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Order:
@@ -90,6 +94,7 @@ async def _issue_all(
     from yakuba.kiosk.terminal import open_kiosk
     from yakuba.network import LocalNetwork
     from yakuba.pki.card import VirtualCardReader
+    from yakuba.storehq import wait_until_reported
 
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, ...]] = []
@@ -125,6 +130,10 @@ async def _issue_all(
                 elapsed = (time.perf_counter() - began) * 1000
                 rows.append(_row(order, card, elapsed, verified, result))
                 progress.advance(task)
+        with console.status("the store HQs report the completions to the center, the cities close their logs…"):
+            left = await wait_until_reported(dep, timeout_s=REPORT_WAIT_S)
+        if left:
+            console.print(f"[yellow]{left} completions still queued at the store HQs; they are sent on next start[/]")
     finally:
         await network.stop()
     return rows

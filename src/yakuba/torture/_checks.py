@@ -48,7 +48,7 @@ class CheckReport:
     audit_entries: int = 0
     settlement_lines: int = 0
     unreported: int = 0
-    """Printed and paid, but the completion report was never acknowledged (the kiosk marks it to resend)."""
+    """Printed and paid, but the kiosk could not report the outcome to its HQ (the kiosk marks it to resend)."""
 
     def add(self, rule: str, attempt: Attempt | None, detail: str) -> None:
         self.violations.append(Violation(rule=rule, request=-1 if attempt is None else attempt.index, detail=detail))
@@ -247,12 +247,23 @@ def _check_settlement(dep: Deployment, attempts: list[Attempt], entries: dict[in
                     report.add("charged", attempt, "the center settles yen for a transaction that printed nothing")
                 if billing is not None and billing.amount_yen:
                     report.add("charged", attempt, "the HQ bills yen for a transaction that printed nothing")
+                if billing is not None and _still_queued(billing):
+                    report.add("settlement", attempt, "closed at the HQ, never reported to the center (faults off)")
                 continue
             if line is None or billing is None:
                 report.add("settlement", attempt, "printed, but the center or the HQ has no line for it")
                 continue
-            if line.status.value == "pending" or billing.status.value == "pending":
-                report.unreported += 1  # paid and printed, report not acknowledged: resent by the operator
+            if billing.status.value == "pending":
+                report.unreported += 1  # the kiosk could not reach its HQ with the outcome: it marks it to resend
+                continue
+            if line.status.value == "pending":
+                # The HQ closed its line and answered the kiosk; its outbox owed the center this fact.
+                if billing.report_error is not None:
+                    report.add(
+                        "settlement", attempt, f"the center refused the HQ's completion [{billing.report_error}]"
+                    )
+                else:
+                    report.add("settlement", attempt, "closed at the HQ, not at the center after the wait (faults off)")
                 continue
             if line.amount_yen != attempt.charged_yen or billing.amount_yen != attempt.charged_yen:
                 report.add("charged", attempt, "the center or the HQ settles another amount than the kiosk took")
@@ -262,6 +273,11 @@ def _check_settlement(dep: Deployment, attempts: list[Attempt], entries: dict[in
         center_engine.dispose()
         for engine in hq_engines.values():
             engine.dispose()
+
+
+def _still_queued(billing: Any) -> bool:
+    """A closed HQ line its outbox has not delivered (the run waited for the outboxes, faults off)."""
+    return billing.status.value != "pending" and billing.reported_at is None
 
 
 def violations_json(report: CheckReport) -> str:

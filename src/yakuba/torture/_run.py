@@ -19,11 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from yakuba.clock import OffsetClock
 from yakuba.config import Role
 from yakuba.network.processes import Supervisor
+from yakuba.storehq.delivery import wait_until_reported
 from yakuba.torture._checks import CheckReport, check_run, violations_json
 from yakuba.torture._deployment import RunDeployment, build_deployment
 from yakuba.torture._driver import Attempt, DriveResult, drive
 from yakuba.torture._profiles import FaultProfile
-from yakuba.torture._proxy import ProxyHost
+from yakuba.torture._proxy import ProxyHost, ProxySpec
 from yakuba.torture._soak import ProcessSeries, Sampler
 from yakuba.torture._town import TortureCard, make_cards
 
@@ -31,6 +32,14 @@ __all__ = ["TortureOptions", "TortureReport", "run_torture"]
 
 RESTART_AT = (0.25, 0.5, 0.75)
 """Fractions of the run at which a process is killed and restarted (profiles with kill_restart)."""
+
+REPORT_WAIT_S = 120.0
+"""How long the run waits after driving, every link healthy again, for the store HQs to bring every closed
+completion to the center (their outboxes retry with a backoff of at most 30 s). A completion still queued
+after that is a violation: with no faults, a fact must reach the center."""
+
+CALM = FaultProfile(name="calm")
+"""The proxies' profile while the outboxes drain: bytes passed, nothing injected."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +69,10 @@ class TortureReport:
     series: list[ProcessSeries] = field(default_factory=list)
     setup_s: float = 0.0
     check_s: float = 0.0
+    report_wait_s: float = 0.0
+    """How long the HQs' outboxes took to drain after driving (faults off)."""
+    reports_left: int = 0
+    """Closed completions still queued at the HQs when the wait ended (each printed one is a violation)."""
     clock_reads: str = ""
     proxy_pid: int | None = None
 
@@ -128,6 +141,7 @@ def _run(options: TortureOptions, console: Console) -> TortureReport:
         report.setup_s = time.monotonic() - began
         sampler.start()
         report.drive = asyncio.run(_drive(run, cards, options, supervisor, report, console))
+        _wait_for_reports(run, options, report, console)
     finally:
         sampler.stop()
         with console.status("stopping every role process…"):
@@ -145,6 +159,25 @@ def _run(options: TortureOptions, console: Console) -> TortureReport:
     report.check_s = time.monotonic() - check_began
     (options.folder / "violations.jsonl").write_text(violations_json(report.checks), encoding="utf-8")
     return report
+
+
+def _proxy_specs(run: RunDeployment) -> list[ProxySpec]:
+    return [(instance, proxy_port, listen_port) for _role, instance, proxy_port, listen_port in run.services()]
+
+
+def _wait_for_reports(run: RunDeployment, options: TortureOptions, report: TortureReport, console: Console) -> None:
+    """With the fault proxies stopped, pass bytes through calm ones until every HQ has no closed line left
+    for the center (at most REPORT_WAIT_S): the kiosks were answered as soon as their HQ closed the line,
+    and the checks read the center's and the issuers' records, which the HQs' batches close."""
+    began = time.monotonic()
+    calm = ProxyHost(_proxy_specs(run), profile=CALM, seed=options.seed)
+    calm.start()
+    try:
+        with console.status("waiting for the store HQs to report every completion to the center (faults off)…"):
+            report.reports_left = asyncio.run(wait_until_reported(run.dep, timeout_s=REPORT_WAIT_S))
+    finally:
+        calm.stop()
+    report.report_wait_s = time.monotonic() - began
 
 
 def _skews(run: RunDeployment, options: TortureOptions) -> dict[tuple[str, int], dt.timedelta]:
@@ -177,11 +210,7 @@ async def _drive(
     console: Console,
 ) -> DriveResult:
     profile = options.profile
-    proxies = ProxyHost(
-        [(instance, proxy_port, listen_port) for _role, instance, proxy_port, listen_port in run.services()],
-        profile=profile,
-        seed=options.seed,
-    )
+    proxies = ProxyHost(_proxy_specs(run), profile=profile, seed=options.seed)
     await asyncio.to_thread(proxies.start)
     report.proxy_pid = proxies.pid
     restarts: list[asyncio.Task[None]] = []
