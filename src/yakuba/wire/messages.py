@@ -34,11 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 __all__ = [
     "BATCH_ID_PREFIX",
     "HISTORY_PURPOSE",
+    "MAX_CHALLENGE_BATCH",
     "MAX_COMPLETION_BATCH",
     "MAX_COPIES",
     "MAX_HISTORY_ENVELOPES",
     "MAX_HISTORY_RECORDS",
     "PATH_CHALLENGES",
+    "PATH_CHALLENGE_BATCHES",
     "PATH_COMPLETIONS",
     "PATH_COMPLETION_BATCHES",
     "PATH_HISTORY",
@@ -46,6 +48,8 @@ __all__ = [
     "Basis",
     "ChallengeAnswer",
     "ChallengeAsk",
+    "ChallengeBatchAnswer",
+    "ChallengeBatchAsk",
     "CompletionAnswer",
     "CompletionBatch",
     "CompletionBatchAnswer",
@@ -61,6 +65,7 @@ __all__ = [
     "IssuanceRequest",
     "IssuanceSubmission",
     "Outcome",
+    "RelayedIssuanceAnswer",
     "RoutedSubmission",
     "TaggedCompletion",
     "TaggedHistorySubmission",
@@ -68,6 +73,7 @@ __all__ = [
 ]
 
 PATH_CHALLENGES = "/v1/challenges"
+PATH_CHALLENGE_BATCHES = "/v1/challenge-batches"
 PATH_ISSUANCES = "/v1/issuances"
 PATH_COMPLETIONS = "/v1/completions"
 PATH_COMPLETION_BATCHES = "/v1/completion-batches"
@@ -167,6 +173,24 @@ class ChallengeAnswer(_Message):
     expires_at: str
 
 
+MAX_CHALLENGE_BATCH = 64
+"""Challenges asked for at once: the asks of one HQ's kiosks that arrived while its previous ask was on the
+line (the HQ never asks for a challenge no kiosk asked for: nothing is issued ahead of need)."""
+
+
+class ChallengeBatchAsk(_Message):
+    """HQ -> center: challenges for several of its kiosks at once, one per entry (a kiosk may appear more than
+    once: two residents at one kiosk in a moment is impossible, but a kiosk's retry after a lost answer is not)."""
+
+    kiosk_ids: list[InstanceId] = Field(min_length=1, max_length=MAX_CHALLENGE_BATCH)
+
+
+class ChallengeBatchAnswer(_Message):
+    """One challenge per entry of the ask, in its order, each bound to that entry's kiosk."""
+
+    challenges: list[ChallengeAnswer] = Field(min_length=1, max_length=MAX_CHALLENGE_BATCH)
+
+
 class IssuanceSubmission(_Message):
     """kiosk -> HQ: the signed request."""
 
@@ -194,6 +218,23 @@ class IssuanceAnswer(_Message):
 
     transaction_id: TransactionId
     envelope: B64 = Field(description="HPKE envelope (yakuba.wire.sealing), opened only by the kiosk's key")
+    document_serial: str = Field(pattern=r"^[A-Z0-9-]{4,40}$")
+    pages: int = Field(ge=1, le=100)
+    fee_yen: int = Field(ge=0, le=100_000, description="per copy")
+    issuer_id: InstanceId
+
+
+class RelayedIssuanceAnswer(_Message):
+    """An IssuanceAnswer as the relays (HQ, center, forwarder) handle it: the envelope stays the base64 text
+    the issuer wrote, passed on untouched and never decoded (a relay cannot open it anyway; decoding and
+    re-encoding ~80 kB at each of three relays cost CPU for nothing). The kiosk reads the same JSON as an
+    IssuanceAnswer and checks the base64 there. Everything a relay checks (transaction, fee, issuer) is parsed."""
+
+    transaction_id: TransactionId
+    envelope: str = Field(
+        max_length=(MAX_ENVELOPE_BYTES + 2) // 3 * 4,
+        description="HPKE envelope (yakuba.wire.sealing) as standard base64, opened only by the kiosk's key",
+    )
     document_serial: str = Field(pattern=r"^[A-Z0-9-]{4,40}$")
     pages: int = Field(ge=1, le=100)
     fee_yen: int = Field(ge=0, le=100_000, description="per copy")
