@@ -59,6 +59,7 @@ def report_json(report: TortureReport) -> dict[str, Any]:
         "audit_entries": report.checks.audit_entries,
         "settlement_lines": report.checks.settlement_lines,
         "unreported_completions": report.checks.unreported,
+        "completion_delivery": {"wait_s": round(report.report_wait_s, 1), "left": report.reports_left},
         "clock": report.clock_reads,
         "machine": _machine(),
         "processes": [
@@ -114,7 +115,15 @@ def print_verdict(report: TortureReport, console: Console, *, soak: bool) -> Non
     run.add_row(
         "records",
         f"{data['audit_entries']} audit entries, {data['settlement_lines']} settlement lines, "
-        f"{data['unreported_completions']} completions unacknowledged (kiosk marks them to resend)",
+        f"{data['unreported_completions']} completions the kiosk could not hand to its HQ (marked to resend)",
+    )
+    run.add_row(
+        "completions",
+        f"the store HQs' outboxes delivered every closed completion to the center {report.report_wait_s:.1f} s "
+        "after driving (faults off)"
+        if report.reports_left == 0
+        else f"[red]{report.reports_left} closed completions still queued at the HQs after "
+        f"{report.report_wait_s:.0f} s (faults off)[/red]",
     )
     run.add_row("clock", f"the processes' clocks read {report.clock_reads} at the start (moved into service hours)")
     run.add_row("machine", data["machine"])

@@ -242,7 +242,8 @@ class RelayedIssuanceAnswer(_Message):
 
 
 class CompletionReport(_Message):
-    """kiosk -> HQ: how the transaction ended."""
+    """kiosk -> HQ: how the transaction ended. The HQ answers once its billing line is closed (durable); the
+    center, the city's forwarder and the issuer hear of it from the HQ's outbox moments later."""
 
     transaction_id: TransactionId
     outcome: Outcome
@@ -252,7 +253,9 @@ class CompletionReport(_Message):
 
 
 class TaggedCompletion(CompletionReport):
-    """HQ -> center -> forwarder -> issuer: the completion with the routing the relays need."""
+    """HQ -> center -> forwarder -> issuer: the completion with the routing the relays need. The HQ builds it
+    from its own closed billing line and sends it on in a CompletionBatch from its outbox, after the kiosk was
+    answered (yakuba.storehq._reporter)."""
 
     chain_id: InstanceId
     kiosk_id: InstanceId
