@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,11 @@ def test_issue_close_and_fail(store: IssuanceLogStore) -> None:
     assert issued is not None
     assert (issued.status, issued.pages, issued.envelope, issued.issued_at) == (EntryStatus.ISSUED, 2, b"sealed", AT)
     assert store.fetch_by_serial(issued.serial or "") == issued
+    # A completion judges the entry without reading the kept envelope; everything else is the same.
+    judged = store.fetch_entry("tx-" + "c" * 32, with_envelope=False)
+    assert judged is not None
+    assert judged.envelope is None
+    assert dataclasses.replace(judged, envelope=b"sealed") == issued
     close = {"status": EntryStatus.PRINTED, "copies_printed": 1, "copies_voided": 0, "at": AT}
     assert store.close("tx-" + "c" * 32, **close) is True  # type: ignore[arg-type]
     assert store.close("tx-" + "c" * 32, **close) is False  # type: ignore[arg-type]

@@ -346,7 +346,7 @@ class IssuerService:
            update, so a retried or concurrent report gets closed=false and changes nothing. Its
            `issuance.completed` audit entry commits in the same transaction (a failed append fails the close).
         """
-        entry = self._log_store.fetch_entry(completion.transaction_id)  # 1
+        entry = self._log_store.fetch_entry(completion.transaction_id, with_envelope=False)  # 1
         if entry is None:
             raise NotFoundError("this issuer has no such transaction", ja="該当する取引がありません")
         if (entry.kiosk_id, entry.kind) != (completion.kiosk_id, completion.kind) or completion.city != self._city.code:

@@ -95,6 +95,10 @@ def _time(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
 
+_ALL_COLUMNS = tuple(issuance_log.c)
+_COLUMNS_BUT_ENVELOPE = tuple(c for c in issuance_log.c if c.name != "envelope")
+
+
 def _entry(row: RowMapping) -> LogEntry:
     created = _time(row["created_at"])
     assert created is not None
@@ -117,7 +121,7 @@ def _entry(row: RowMapping) -> LogEntry:
         pages=row["pages"],
         issued_at=_time(row["issued_at"]),
         content_digest=row["content_digest"],
-        envelope=None if row["envelope"] is None else bytes(row["envelope"]),
+        envelope=None if row.get("envelope") is None else bytes(row["envelope"]),
         copies_printed=row["copies_printed"],
         copies_voided=row["copies_voided"],
         completed_at=_time(row["completed_at"]),
@@ -174,12 +178,13 @@ class IssuanceLogStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"issuance log operation failed ({type(exc).__name__})") from exc
 
-    def fetch_entry(self, transaction_id: str) -> LogEntry | None:
+    def fetch_entry(self, transaction_id: str, *, with_envelope: bool = True) -> LogEntry | None:
+        """The entry of TRANSACTION_ID, if any. WITH_ENVELOPE=False leaves the kept envelope (tens of kB) in the
+        database, for callers that only judge the entry (a completion); its ``envelope`` is then None."""
+        columns = _ALL_COLUMNS if with_envelope else _COLUMNS_BUT_ENVELOPE
         with self._begin() as conn:
             row = (
-                conn.execute(select(issuance_log).where(issuance_log.c.transaction_id == transaction_id))
-                .mappings()
-                .first()
+                conn.execute(select(*columns).where(issuance_log.c.transaction_id == transaction_id)).mappings().first()
             )
         return None if row is None else _entry(row)
 
