@@ -81,3 +81,25 @@ def test_issue_close_and_fail(store: IssuanceLogStore) -> None:
     failed = store.fetch_entry("tx-" + "e" * 32)
     assert failed is not None
     assert (failed.status, failed.reason) == (EntryStatus.FAILED, "render_failed")
+
+
+def test_only_issuing_entries_reserved_before_the_cutoff_are_failed_as_interrupted(store: IssuanceLogStore) -> None:
+    def reserved(tx: str, at: dt.datetime) -> int:
+        entry = store.reserve(dataclasses.replace(_new(tx), created_at=at), serial_prefix="K229")
+        assert entry is not None
+        return entry.id
+
+    old, recent, done = "tx-" + "1" * 32, "tx-" + "2" * 32, "tx-" + "3" * 32
+    reserved(old, AT)
+    reserved(recent, AT + dt.timedelta(minutes=20))
+    issued = reserved(done, AT)
+    store.mark_issued(issued, pages=1, issued_at=AT, content_digest="d" * 64, envelope=b"sealed")
+    cutoff = AT + dt.timedelta(minutes=10)
+    assert store.fail_interrupted(reserved_before=cutoff, reason="interrupted") == 1
+    assert store.fail_interrupted(reserved_before=cutoff, reason="interrupted") == 0  # idempotent
+    status = {tx: store.fetch_entry(tx) for tx in (old, recent, done)}
+    assert {tx: (e.status, e.reason) for tx, e in status.items() if e is not None} == {
+        old: (EntryStatus.FAILED, "interrupted"),
+        recent: (EntryStatus.ISSUING, None),
+        done: (EntryStatus.ISSUED, None),
+    }

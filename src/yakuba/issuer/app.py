@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +14,7 @@ from yakuba.audit import Actor, DeploymentLog, IntegratorThread, load_subject_se
 from yakuba.clock import Clock, SystemClock
 from yakuba.config import CityConfig, Deployment, IssuerConfig, Role
 from yakuba.documents import DocumentSigner, RenderEngine
-from yakuba.errors import ConfigError
+from yakuba.errors import ConfigError, YakubaError
 from yakuba.issuer.api import build_router
 from yakuba.issuer.audit_trail import IssuerAudit
 from yakuba.issuer.controls_store import SqlServiceControls
@@ -24,7 +26,17 @@ from yakuba.issuer.trust import ReloadingCardTrust
 from yakuba.registry import RegistryDatabase
 from yakuba.wire import build_app
 
-__all__ = ["IssuerParts", "build_service", "create_app", "find_issuer", "listen_segment", "open_audit"]
+__all__ = [
+    "SWEEP_EVERY_S",
+    "IssuerParts",
+    "build_service",
+    "create_app",
+    "find_issuer",
+    "listen_segment",
+    "open_audit",
+]
+
+_log = logging.getLogger("yakuba.issuer")
 
 
 def find_issuer(dep: Deployment, instance: str) -> tuple[CityConfig, IssuerConfig]:
@@ -101,6 +113,20 @@ def build_service(dep: Deployment, *, instance: str, audit: IssuerAudit, clock: 
     return IssuerParts(service=service, log=log, registry=registry)
 
 
+SWEEP_EVERY_S = 60.0
+"""How often an issuer process marks failed the entries an interrupted process left `issuing` (the first sweep
+runs at start-up: a restarted process cleans up after the one it replaces)."""
+
+
+async def _sweep_interrupted(service: IssuerService) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(service.fail_interrupted)
+        except YakubaError as exc:  # the log's database is down: the next sweep tries again
+            _log.warning("sweep of interrupted issuances failed (%s)", exc.code)
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
 def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None) -> FastAPI:
     """The issuer INSTANCE's app; its state is built in the lifespan (nothing is opened at import or here)."""
     find_issuer(dep, instance)
@@ -110,13 +136,19 @@ def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None) ->
         opened, audit = await asyncio.to_thread(open_audit, dep, instance=instance)
         integrator: IntegratorThread | None = None
         parts: IssuerParts | None = None
+        sweeper: asyncio.Task[None] | None = None
         try:
             parts = await asyncio.to_thread(build_service, dep, instance=instance, audit=audit, clock=clock)
             # Signed checkpoints every second for as long as the issuer runs; stopping flushes what is pending.
             integrator = opened.integrator().start()
             app.state.service = parts.service
+            sweeper = asyncio.create_task(_sweep_interrupted(parts.service), name=f"{instance} sweep")
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             app.state.service = None
             if integrator is not None:
                 await asyncio.to_thread(integrator.stop)

@@ -49,7 +49,14 @@ from yakuba.wire.messages import (
 )
 from yakuba.wire.sealing import SealingBinding, card_fingerprint, seal
 
-__all__ = ["CITY_ALLOWS_INDIVIDUAL_NUMBER", "RENDER_FAILED", "SEALING_PURPOSE", "IssuerService"]
+__all__ = [
+    "CITY_ALLOWS_INDIVIDUAL_NUMBER",
+    "INTERRUPTED",
+    "INTERRUPTED_AFTER",
+    "RENDER_FAILED",
+    "SEALING_PURPOSE",
+    "IssuerService",
+]
 
 _log = logging.getLogger("yakuba.issuer")
 
@@ -62,6 +69,13 @@ SEALING_PURPOSE = "certificate"
 
 RENDER_FAILED = "render_failed"
 """yakuba.documents' code for a layout typst rejected (a template bug, never the resident's fault)."""
+
+INTERRUPTED = "interrupted"
+"""The reason of an entry whose process died between the reservation and the answer (see INTERRUPTED_AFTER)."""
+
+INTERRUPTED_AFTER = dt.timedelta(minutes=10)
+"""How long an entry may stay `issuing` before it is taken for interrupted: far beyond any render and beyond
+every caller's timeout (the kiosk gave up and was never charged), so no live request is ever failed."""
 
 
 class IssuerService:
@@ -336,6 +350,18 @@ class IssuerService:
 
     # --- steps 3 and 4: the applicant, eligibility and content ----------------------------------------------
     # --- completion and verification ----------------------------------------------------------------------
+    def fail_interrupted(self) -> int:
+        """Mark failed the entries left `issuing` by a process that died mid-issuance (reserved more than
+        INTERRUPTED_AFTER ago); the number marked. Nothing was answered for them (the answer follows the
+        `issued` mark), so nothing was printed or charged: the log now says so instead of showing them in
+        progress forever, and a retry of the same transaction is refused as closed, as for any failure."""
+        swept = self._log_store.fail_interrupted(
+            reserved_before=self._clock.now() - INTERRUPTED_AFTER, reason=INTERRUPTED
+        )
+        if swept:
+            _log.warning("%d issuance(s) left in progress by an interrupted process marked failed", swept)
+        return swept
+
     def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
         """Close the transaction's log entry with the kiosk's outcome and delete the kept envelope.
 

@@ -267,6 +267,21 @@ class IssuanceLogStore:
                 .values(status=EntryStatus.FAILED.value, reason=reason[:REASON_CHARS], envelope=None)
             )
 
+    def fail_interrupted(self, *, reserved_before: dt.datetime, reason: str) -> int:
+        """Mark failed, with REASON, every entry still `issuing` that was reserved before RESERVED_BEFORE (its
+        process died between the reservation and the answer); the number marked. One conditional UPDATE: an
+        entry that moves on meanwhile is left alone, and several processes may sweep at once."""
+        with self._begin() as conn:
+            done = conn.execute(
+                update(issuance_log)
+                .where(
+                    issuance_log.c.status == EntryStatus.ISSUING.value,
+                    issuance_log.c.created_at < _text(reserved_before),
+                )
+                .values(status=EntryStatus.FAILED.value, reason=reason[:REASON_CHARS], envelope=None)
+            )
+            return int(done.rowcount)
+
     def close(
         self,
         transaction_id: str,
