@@ -5,6 +5,7 @@ while the center settled the transaction as failed (0 yen)."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from yakuba.errors import TransactionConflictError, UpstreamTimeout
 from yakuba.pki import CardTrust
 from yakuba.pki.card import CardInfo
 from yakuba.wire import ChallengeStore
-from yakuba.wire.messages import CompletionAnswer, IssuanceAnswer, RoutedSubmission, TaggedCompletion
+from yakuba.wire.messages import CompletionAnswer, RelayedIssuanceAnswer, RoutedSubmission, TaggedCompletion
 
 from .center_support import HQ, KIOSK, Kiosk, new_clock
 from .test_center_service import LocalCrl
@@ -33,12 +34,12 @@ class RacingCity:
         self.fail_first = fail_first
         self.calls = 0
 
-    async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer:
+    async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
         self.calls += 1
         first = self.calls == 1
-        answer = IssuanceAnswer(
+        answer = RelayedIssuanceAnswer(  # as the forwarder answers the center: the envelope as base64 text
             transaction_id=submission.request.transaction_id,
-            envelope=b"sealed",
+            envelope=base64.b64encode(b"sealed").decode(),
             document_serial="NT-0001-00000001",
             pages=1,
             fee_yen=submission.fee_yen,

@@ -24,7 +24,7 @@ from yakuba.pki.card import CardInfo
 from yakuba.wire import ChallengeStore
 from yakuba.wire.messages import (
     CompletionAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
     TaggedSubmission,
@@ -59,7 +59,7 @@ class LocalCrl:
 class SilentCity:
     """A city that never answers in time."""
 
-    async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer:
+    async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
         raise UpstreamTimeout(f"no answer from city {city} in time")
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:

@@ -14,6 +14,7 @@ from yakuba.errors import ValidationError
 from yakuba.pki import PeerIdentity
 from yakuba.wire import IDEMPOTENCY_KEY_HEADER, allow
 from yakuba.wire.messages import (
+    PATH_CHALLENGE_BATCHES,
     PATH_CHALLENGES,
     PATH_COMPLETION_BATCHES,
     PATH_COMPLETIONS,
@@ -21,11 +22,13 @@ from yakuba.wire.messages import (
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     TaggedCompletion,
     TaggedHistorySubmission,
     TaggedSubmission,
@@ -59,8 +62,20 @@ def build_router(service: Callable[[], CenterService], *, instance: str) -> APIR
     async def challenges(peer: StoreHq, body: ChallengeAsk) -> ChallengeAnswer:
         return await service().issue_challenge(caller=peer.instance, ask=body)
 
+    @router.post(PATH_CHALLENGE_BATCHES)
+    async def challenge_batches(peer: StoreHq, body: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        """Challenges for several kiosks of the calling HQ at once (its kiosks' asks, coalesced).
+
+        1. The caller is a store HQ (its client certificate; `allow(Role.STOREHQ)`).
+        2. The body is 1 to MAX_CHALLENGE_BATCH well-formed kiosk ids (the schema; 400 otherwise).
+        3. The service refuses the whole ask if one kiosk is not the caller's, else issues one challenge per
+           entry in one transaction (`CenterService.issue_challenges`). No idempotency key: a lost answer's
+           challenges just expire unused, and the kiosks ask again.
+        """
+        return await service().issue_challenges(caller=peer.instance, ask=body)
+
     @router.post(PATH_ISSUANCES)
-    async def issuances(peer: StoreHq, body: TaggedSubmission, key: IdempotencyKey = None) -> IssuanceAnswer:
+    async def issuances(peer: StoreHq, body: TaggedSubmission, key: IdempotencyKey = None) -> RelayedIssuanceAnswer:
         _check_key(key, body.request.transaction_id)
         return await service().submit(caller=peer.instance, submission=body)
 

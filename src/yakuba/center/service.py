@@ -27,13 +27,15 @@ from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     ChallengeAnswer,
     ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
     HistoryAnswer,
-    IssuanceAnswer,
     Outcome,
+    RelayedIssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
     TaggedHistorySubmission,
@@ -158,7 +160,8 @@ class ChainView:
 class Challenges(Protocol):
     """The one-time challenge store (yakuba.wire.ChallengeStore), shared by every center process."""
 
-    def issue(self, for_instance: str) -> Challenge: ...
+    def issue_many(self, for_instances: Sequence[str]) -> list[Challenge]:
+        """One challenge per entry, in order, bound to that entry's kiosk, all in one database transaction."""
 
     def consume(self, value: bytes, for_instance: str) -> None: ...
 
@@ -172,7 +175,7 @@ class TrustSource(Protocol):
 class Forwarders(Protocol):
     """The cities' forwarding servers over LGWAN."""
 
-    async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer: ...
+    async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer: ...
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer: ...
 
@@ -293,14 +296,36 @@ class CenterService:
     # -- challenges ------------------------------------------------------------------------------------
 
     async def issue_challenge(self, *, caller: str, ask: ChallengeAsk) -> ChallengeAnswer:
-        """A one-time challenge for a kiosk the calling HQ serves (KioskNotServedError otherwise)."""
-        self._check_kiosk(caller, kiosk_id=ask.kiosk_id)
-        challenge = await self._blocking(self._challenges.issue, ask.kiosk_id)
-        return ChallengeAnswer(challenge=challenge.value, expires_at=challenge.expires_at.isoformat())
+        """A one-time challenge for a kiosk the calling HQ serves: `issue_challenges` for a batch of one."""
+        answer = await self.issue_challenges(caller=caller, ask=ChallengeBatchAsk(kiosk_ids=[ask.kiosk_id]))
+        return answer.challenges[0]
+
+    async def issue_challenges(self, *, caller: str, ask: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        """One-time challenges for the kiosks of ASK, asked together by their HQ (its kiosks' asks coalesced).
+
+        1. Every kiosk id of the ask is one the calling HQ serves; a single one that is not refuses the whole
+           ask and nothing is issued (KioskNotServedError: stops a chain obtaining challenges for another
+           chain's kiosks, to have their residents' cards sign over its own line).
+        2. One challenge per entry, all inserted in ONE database transaction, each bound to its entry's kiosk,
+           single use and valid for CHALLENGE_TTL, only its hash stored: exactly what a challenge asked for
+           alone is (a batch weakens no check of `submit` or `history`, which consume it).
+        3. The answer has one challenge per entry, in the ask's order (the HQ hands each to its own kiosk).
+        """
+        kiosk_ids = ask.kiosk_ids
+        try:
+            for kiosk_id in kiosk_ids:  # 1
+                self._check_kiosk(caller, kiosk_id=kiosk_id)
+        except KioskNotServedError:
+            _log.warning("challenges refused: %s asked for a kiosk it does not serve", caller)
+            raise
+        issued = await self._blocking(self._challenges.issue_many, kiosk_ids)  # 2
+        return ChallengeBatchAnswer(  # 3
+            challenges=[ChallengeAnswer(challenge=c.value, expires_at=c.expires_at.isoformat()) for c in issued]
+        )
 
     # -- issuance --------------------------------------------------------------------------------------
 
-    async def submit(self, *, caller: str, submission: TaggedSubmission) -> IssuanceAnswer:
+    async def submit(self, *, caller: str, submission: TaggedSubmission) -> RelayedIssuanceAnswer:
         """Check a signed request, route it to its city, record its settlement line, return the city's answer.
 
         a. The calling HQ is the chain it names and serves the kiosk (a store network submitting for a
@@ -329,7 +354,7 @@ class CenterService:
             _log.info("issuance %s refused: %s", submission.request.transaction_id, exc.code)
             raise
 
-    async def _submit(self, *, caller: str, submission: TaggedSubmission) -> IssuanceAnswer:
+    async def _submit(self, *, caller: str, submission: TaggedSubmission) -> RelayedIssuanceAnswer:
         request = submission.request
         self._check_kiosk(caller, kiosk_id=request.kiosk_id, chain_id=submission.chain_id)  # a
         digest = request_digest(request.signed_form())
@@ -373,7 +398,7 @@ class CenterService:
 
     async def _resubmit(
         self, line: SettlementLine, submission: TaggedSubmission, *, digest: bytes, challenge_hash: bytes
-    ) -> IssuanceAnswer:
+    ) -> RelayedIssuanceAnswer:
         """A transaction id seen before: the same request, the same challenge, still open -> forward again.
 
         The issuer answers a repeated transaction id with its first answer, so forwarding again never issues
@@ -403,7 +428,7 @@ class CenterService:
             now=self._clock.now(),
         )
 
-    async def _forward(self, line: SettlementLine, routed: RoutedSubmission) -> IssuanceAnswer:
+    async def _forward(self, line: SettlementLine, routed: RoutedSubmission) -> RelayedIssuanceAnswer:
         try:
             answer = await self._forwarders.submit(line.city, routed)
         except YakubaError as exc:

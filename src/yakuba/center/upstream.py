@@ -20,7 +20,7 @@ from yakuba.wire.messages import (
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
     TaggedHistorySubmission,
@@ -52,9 +52,10 @@ class LgwanForwarders:
             }
         )
 
-    async def submit(self, city: str, submission: RoutedSubmission) -> IssuanceAnswer:
+    async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
+        # The envelope stays the issuer's base64 text: the center checks the rest and passes it on undecoded.
         return await self._client(city).call(
-            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
+            PATH_ISSUANCES, submission, RelayedIssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
 
     async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:

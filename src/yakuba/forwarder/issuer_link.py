@@ -14,7 +14,7 @@ from yakuba.wire.messages import (
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
     TaggedHistorySubmission,
@@ -22,7 +22,7 @@ from yakuba.wire.messages import (
 
 __all__ = ["ServiceIssuerLink"]
 
-_Answer = TypeVar("_Answer", IssuanceAnswer, CompletionAnswer, HistoryAnswer)
+_Answer = TypeVar("_Answer", RelayedIssuanceAnswer, CompletionAnswer, HistoryAnswer)
 
 
 class ServiceIssuerLink:
@@ -34,9 +34,10 @@ class ServiceIssuerLink:
     def __init__(self, *, client: ServiceClient) -> None:
         self._client = client
 
-    async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer:
+    async def submit(self, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
+        # Read as a RelayedIssuanceAnswer: the envelope stays the issuer's base64 text, never decoded here.
         return await self._client.call(
-            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
+            PATH_ISSUANCES, submission, RelayedIssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
 
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:

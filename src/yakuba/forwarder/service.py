@@ -20,7 +20,7 @@ from yakuba.wire.messages import (
     CompletionBatchAnswer,
     CompletionResult,
     HistoryAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     RoutedSubmission,
     TaggedCompletion,
     TaggedHistorySubmission,
@@ -43,7 +43,7 @@ HISTORY_KIND = "history"
 class IssuerLink(Protocol):
     """One issuer of the city, reached over the backbone (yakuba.forwarder.issuer_link over mTLS)."""
 
-    async def submit(self, submission: RoutedSubmission) -> IssuanceAnswer: ...
+    async def submit(self, submission: RoutedSubmission) -> RelayedIssuanceAnswer: ...
     async def complete(self, completion: TaggedCompletion) -> CompletionAnswer: ...
     async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer: ...
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
@@ -96,8 +96,9 @@ class ForwarderService:
             raise KindNotOfferedError(f"no issuer of city {self._city} holds {kind!r}")
         return link
 
-    async def forward_issuance(self, submission: RoutedSubmission) -> IssuanceAnswer:
-        """Pass SUBMISSION to the issuer of its kind and its answer back, untouched.
+    async def forward_issuance(self, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
+        """Pass SUBMISSION to the issuer of its kind and its answer back, untouched (the envelope as the
+        issuer's base64 text: the forwarder cannot open it, so it never decodes it).
 
         1-2. Route (see `_route`); the request is forwarded unchanged, so the issuer can verify the card
              signature itself.

@@ -8,16 +8,16 @@ from pydantic import BaseModel
 
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
-    PATH_CHALLENGES,
+    PATH_CHALLENGE_BATCHES,
     PATH_COMPLETION_BATCHES,
     PATH_HISTORY,
     PATH_ISSUANCES,
-    ChallengeAnswer,
-    ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
-    IssuanceAnswer,
+    RelayedIssuanceAnswer,
     TaggedHistorySubmission,
     TaggedSubmission,
 )
@@ -35,13 +35,14 @@ class CenterClient:
     def __init__(self, *, client: ServiceClient) -> None:
         self._client = client
 
-    async def challenge(self, ask: ChallengeAsk) -> ChallengeAnswer:
-        # No idempotency key: every call asks for a new challenge, and a lost one simply expires.
-        return await self._client.call(PATH_CHALLENGES, ask, ChallengeAnswer, idempotency_key=None)
+    async def challenges(self, ask: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        # No idempotency key: every call asks for new challenges, and a lost answer's challenges simply expire.
+        return await self._client.call(PATH_CHALLENGE_BATCHES, ask, ChallengeBatchAnswer, idempotency_key=None)
 
-    async def submit(self, submission: TaggedSubmission) -> IssuanceAnswer:
+    async def submit(self, submission: TaggedSubmission) -> RelayedIssuanceAnswer:
+        # The envelope stays the issuer's base64 text: only the kiosk decodes it, where it is opened.
         return await self._client.call(
-            PATH_ISSUANCES, submission, IssuanceAnswer, idempotency_key=submission.request.transaction_id
+            PATH_ISSUANCES, submission, RelayedIssuanceAnswer, idempotency_key=submission.request.transaction_id
         )
 
     async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:

@@ -22,8 +22,8 @@ from yakuba.wire.messages import (
     CompletionReport,
     HistoryAnswer,
     HistorySubmission,
-    IssuanceAnswer,
     IssuanceSubmission,
+    RelayedIssuanceAnswer,
 )
 
 __all__ = ["Health", "build_router"]
@@ -65,8 +65,9 @@ def build_router(*, instance: str) -> APIRouter:
     @router.post(PATH_ISSUANCES)
     async def issuances(
         request: Request, body: IssuanceSubmission, peer: Kiosk, idempotency_key: IdempotencyKey = None
-    ) -> IssuanceAnswer:
-        """The kiosk's signed request, tagged with our chain and relayed; the sealed answer comes back."""
+    ) -> RelayedIssuanceAnswer:
+        """The kiosk's signed request, tagged with our chain and relayed; the sealed answer comes back (the
+        envelope as the issuer's base64 text: the kiosk decodes it, reading the answer as an IssuanceAnswer)."""
         return await _hq(request).relay_issuance(body, caller=peer.instance, idempotency_key=idempotency_key)
 
     @router.post(PATH_COMPLETIONS)

@@ -17,16 +17,17 @@ from yakuba.storehq.errors import KioskNotServedError, TransactionConflictError,
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     ChallengeAnswer,
-    ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionReport,
     HistoryAnswer,
     HistorySubmission,
-    IssuanceAnswer,
     IssuanceSubmission,
     Outcome,
+    RelayedIssuanceAnswer,
     TaggedCompletion,
     TaggedHistorySubmission,
     TaggedSubmission,
@@ -38,6 +39,7 @@ __all__ = [
     "BillingLine",
     "BillingStatus",
     "CenterLink",
+    "ChallengeLine",
     "Closing",
     "CompletionOutbox",
     "StoreHq",
@@ -143,17 +145,25 @@ class BillingLedger(Protocol):
 class CenterLink(Protocol):
     """The calls the HQ makes to the center over the dedicated line (each forwards ``Idempotency-Key``)."""
 
-    async def challenge(self, ask: ChallengeAsk) -> ChallengeAnswer:
-        """A one-time challenge for one of our kiosks."""
+    async def challenges(self, ask: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        """One-time challenges for several of our kiosks, one per entry in order (no ``Idempotency-Key``)."""
 
-    async def submit(self, submission: TaggedSubmission) -> IssuanceAnswer:
-        """Relay a tagged submission; the sealed answer comes back."""
+    async def submit(self, submission: TaggedSubmission) -> RelayedIssuanceAnswer:
+        """Relay a tagged submission; the sealed answer comes back, its envelope as undecoded base64 text."""
 
     async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
         """Send closed completions on together (``Idempotency-Key: <batch_id>``); one result per completion."""
 
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
         """Relay a tagged history request; the sealed envelopes come back."""
+
+
+class ChallengeLine(Protocol):
+    """Where a kiosk's ask for a challenge goes (`yakuba.storehq._challenges.ChallengeCoalescer`): asks that
+    arrive together leave together, one call to the center at a time."""
+
+    async def challenge(self, kiosk_id: str) -> ChallengeAnswer:
+        """A challenge for KIOSK_ID alone, with the error of the center's call when that call fails."""
 
 
 class CompletionOutbox(Protocol):
@@ -192,6 +202,7 @@ class StoreHq:
         kiosk_ids: frozenset[str],
         ledger: BillingLedger,
         center: CenterLink,
+        challenges: ChallengeLine,
         outbox: CompletionOutbox,
         clock: Clock,
     ) -> None:
@@ -201,6 +212,7 @@ class StoreHq:
         self._kiosks = kiosk_ids
         self._ledger = ledger
         self._center = center
+        self._challenges = challenges
         self._outbox = outbox
         self._clock = clock
 
@@ -212,6 +224,7 @@ class StoreHq:
         instance: str,
         ledger: BillingLedger,
         center: CenterLink,
+        challenges: ChallengeLine,
         outbox: CompletionOutbox,
         clock: Clock,
     ) -> StoreHq:
@@ -223,6 +236,7 @@ class StoreHq:
                     kiosk_ids=frozenset(k.instance for k in chain.kiosks),
                     ledger=ledger,
                     center=center,
+                    challenges=challenges,
                     outbox=outbox,
                     clock=clock,
                 )
@@ -233,13 +247,19 @@ class StoreHq:
         return self._chain_id
 
     async def relay_challenge(self, *, caller: str) -> ChallengeAnswer:
-        """A challenge for the calling kiosk: only for our own kiosks, and only ever for the caller itself."""
-        self._check_kiosk(caller)
-        return await self._center.challenge(ChallengeAsk(kiosk_id=caller))
+        """A challenge for the calling kiosk: only for our own kiosks, and only ever for the caller itself.
+
+        1. The caller (from its client certificate) is a kiosk of this chain (stops another chain's kiosk
+           obtaining a challenge on our line).
+        2. Ask for the caller and nobody else; the ask may leave with other kiosks' asks in one call to the
+           center (`ChallengeLine`), but the challenge that comes back is the one bound to the caller.
+        """
+        self._check_kiosk(caller)  # 1
+        return await self._challenges.challenge(caller)  # 2
 
     async def relay_issuance(
         self, submission: IssuanceSubmission, *, caller: str, idempotency_key: str | None
-    ) -> IssuanceAnswer:
+    ) -> RelayedIssuanceAnswer:
         """Relay one kiosk's signed submission to the center and pass the sealed answer back untouched.
 
         1. The caller (from its client certificate) is a kiosk of this chain (stops a kiosk of another chain,
