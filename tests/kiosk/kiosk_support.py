@@ -18,9 +18,11 @@ from yakuba.pki import CardTrust
 from yakuba.wire import SealingBinding, allow, build_app, card_fingerprint, request_digest, seal
 from yakuba.wire.card_auth import verify_card_authentication
 from yakuba.wire.messages import (
+    PATH_CHALLENGE_BATCHES,
     PATH_COMPLETION_BATCHES,
     ChallengeAnswer,
-    ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
@@ -133,13 +135,16 @@ def center_app(hq: StandInHq) -> FastAPI:
     """The center on the dedicated line, played by the same stand-in (it seals as the issuer would)."""
     router = APIRouter()
 
-    @router.post("/v1/challenges", dependencies=[allow(Role.STOREHQ)])
-    async def challenges(body: ChallengeAsk) -> ChallengeAnswer:
-        hq.asks.append(body.kiosk_id)
-        value = secrets.token_bytes(32)
-        hq.challenges.append(value)
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
-        return ChallengeAnswer(challenge=value, expires_at=expires.isoformat())
+    @router.post(PATH_CHALLENGE_BATCHES, dependencies=[allow(Role.STOREHQ)])
+    async def challenge_batches(body: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        answers = []
+        for kiosk_id in body.kiosk_ids:
+            hq.asks.append(kiosk_id)
+            value = secrets.token_bytes(32)
+            hq.challenges.append(value)
+            expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
+            answers.append(ChallengeAnswer(challenge=value, expires_at=expires.isoformat()))
+        return ChallengeBatchAnswer(challenges=answers)
 
     @router.post("/v1/issuances", dependencies=[allow(Role.STOREHQ)])
     async def issuances(body: TaggedSubmission, idempotency_key: KeyHeader = None) -> IssuanceAnswer:

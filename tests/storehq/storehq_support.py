@@ -24,9 +24,12 @@ from yakuba.pki import ServiceIdentity, spiffe_uri
 from yakuba.storehq import wait_until_reported
 from yakuba.wire import allow, build_app
 from yakuba.wire.messages import (
+    PATH_CHALLENGE_BATCHES,
     PATH_COMPLETION_BATCHES,
     ChallengeAnswer,
     ChallengeAsk,
+    ChallengeBatchAnswer,
+    ChallengeBatchAsk,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -111,6 +114,17 @@ class StandInCenter:
     """What the stand-in center saw, and how it should answer."""
 
     asks: list[ChallengeAsk] = field(default_factory=list)
+    """Every kiosk a challenge was issued for, one per entry of each challenge call, in order."""
+    challenge_calls: list[ChallengeBatchAsk] = field(default_factory=list)
+    """Every challenge call as it arrived (before it is held or refused)."""
+    issued: dict[bytes, str] = field(default_factory=dict)
+    """challenge value -> the kiosk it was issued to."""
+    challenge_gate: asyncio.Event | None = None
+    """When set, a challenge call is answered only once the event is set (a call held on the line)."""
+    refuse_challenges_with: YakubaError | None = None
+    """The error the next challenge call fails with (then cleared: the call after works)."""
+    extra_challenges: int = 0
+    """Answer this many challenges more than asked for, for the last entry's kiosk (a broken center)."""
     submissions: list[tuple[TaggedSubmission, str | None]] = field(default_factory=list)
     completions: list[tuple[TaggedCompletion, str | None]] = field(default_factory=list)
     """Every completion it took from a batch, with the batch's Idempotency-Key."""
@@ -127,6 +141,22 @@ class StandInCenter:
     """transaction id -> how many more times its city is "not reached" (retry=True)."""
     gate: asyncio.Event | None = None
     """When set, a batch is answered only once the event is set (a slow center, a slow city)."""
+
+    async def answer_challenges(self, body: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        """The center's challenge contract: one fresh challenge per entry, in order, bound to its kiosk."""
+        self.challenge_calls.append(body)
+        if self.challenge_gate is not None:
+            await self.challenge_gate.wait()
+        if self.refuse_challenges_with is not None:
+            error, self.refuse_challenges_with = self.refuse_challenges_with, None
+            raise error
+        answers = []
+        for kiosk_id in body.kiosk_ids + body.kiosk_ids[-1:] * self.extra_challenges:
+            value = secrets.token_bytes(32)
+            self.asks.append(ChallengeAsk(kiosk_id=kiosk_id))
+            self.issued[value] = kiosk_id
+            answers.append(ChallengeAnswer(challenge=value, expires_at="2025-11-26T01:32:00+00:00"))
+        return ChallengeBatchAnswer(challenges=answers)
 
     def closed_once(self) -> dict[str, int]:
         """How many times each transaction was taken (the first closes it; the others answer closed=false)."""
@@ -163,10 +193,9 @@ def center_app(center: StandInCenter) -> FastAPI:
     Completions come only in batches now: the HQ no longer relays a single completion."""
     router = APIRouter()
 
-    @router.post("/v1/challenges", dependencies=[allow(Role.STOREHQ)])
-    async def challenges(body: ChallengeAsk) -> ChallengeAnswer:
-        center.asks.append(body)
-        return ChallengeAnswer(challenge=secrets.token_bytes(32), expires_at="2025-11-26T01:32:00+00:00")
+    @router.post(PATH_CHALLENGE_BATCHES, dependencies=[allow(Role.STOREHQ)])
+    async def challenge_batches(body: ChallengeBatchAsk) -> ChallengeBatchAnswer:
+        return await center.answer_challenges(body)
 
     @router.post("/v1/issuances", dependencies=[allow(Role.STOREHQ)])
     async def issuances(body: TaggedSubmission, idempotency_key: KeyHeader = None) -> IssuanceAnswer:

@@ -14,6 +14,7 @@ from yakuba.database import make_engine
 from yakuba.errors import ConfigError
 from yakuba.pki import load_service_identity
 from yakuba.storehq._center import CenterClient
+from yakuba.storehq._challenges import ChallengeCoalescer
 from yakuba.storehq._reporter import CompletionReporter
 from yakuba.storehq.api import build_router
 from yakuba.storehq.service import StoreHq
@@ -61,15 +62,24 @@ def create_app(dep: Deployment, *, instance: str, clock: Clock | None = None, ce
                 client = ServiceClient(session=session, base_url=upstream, expected_role=Role.CENTER)
                 center = CenterClient(client=client)
                 reporter = CompletionReporter(ledger=ledger, center=center, clock=time)
+                challenges = ChallengeCoalescer(center=center)
                 app.state.hq = StoreHq.from_config(
-                    dep, instance=instance, ledger=ledger, center=center, outbox=reporter, clock=time
+                    dep,
+                    instance=instance,
+                    ledger=ledger,
+                    center=center,
+                    challenges=challenges,
+                    outbox=reporter,
+                    clock=time,
                 )
                 app.state.billing = ledger
                 app.state.reporter = reporter
+                app.state.challenges = challenges
                 reporter.start()
                 try:
                     yield
                 finally:
+                    await challenges.aclose()
                     await reporter.stop()
         finally:
             engine.dispose()

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
@@ -94,24 +94,43 @@ class ChallengeStore:
         self._run(create)
 
     def issue(self, for_instance: str) -> Challenge:
-        """A fresh challenge for the kiosk FOR_INSTANCE, valid for CHALLENGE_TTL."""
-        _check_instance(for_instance)
+        """A fresh challenge for the kiosk FOR_INSTANCE, valid for CHALLENGE_TTL (a batch of one)."""
+        return self.issue_many([for_instance])[0]
+
+    def issue_many(self, for_instances: Sequence[str]) -> list[Challenge]:
+        """A fresh challenge for each kiosk of FOR_INSTANCES, in order, all valid for CHALLENGE_TTL.
+
+        Every row is inserted in ONE transaction (one commit however many kiosks asked at once). Each challenge
+        is bound to its own entry's kiosk and is single use exactly as one issued alone; a kiosk named twice
+        gets two different challenges. An id that is malformed refuses the whole call before anything is
+        written (ValidationError), and so does an empty list (asking for nothing is a caller's bug).
+        """
+        if not for_instances:
+            raise ValidationError("no kiosk to issue a challenge for")
+        for instance in for_instances:
+            _check_instance(instance)
         now = self._clock.now()
-        challenge = Challenge(
-            value=secrets.token_bytes(CHALLENGE_BYTES),
-            issued_to=for_instance,
-            issued_at=now,
-            expires_at=now + CHALLENGE_TTL,
-        )
-        statement = insert(challenges_table).values(
-            value_hash=_hash(challenge.value),
-            issued_to=for_instance,
-            issued_at=challenge.issued_at,
-            expires_at=challenge.expires_at,
-            used_at=None,
-        )
-        self._run(lambda conn: conn.execute(statement).rowcount)
-        return challenge
+        challenges = [
+            Challenge(
+                value=secrets.token_bytes(CHALLENGE_BYTES),
+                issued_to=instance,
+                issued_at=now,
+                expires_at=now + CHALLENGE_TTL,
+            )
+            for instance in for_instances
+        ]
+        rows = [
+            {
+                "value_hash": _hash(challenge.value),
+                "issued_to": challenge.issued_to,
+                "issued_at": challenge.issued_at,
+                "expires_at": challenge.expires_at,
+                "used_at": None,
+            }
+            for challenge in challenges
+        ]
+        self._run(lambda conn: conn.execute(insert(challenges_table), rows).rowcount)
+        return challenges
 
     def consume(self, value: bytes, for_instance: str) -> None:
         """Use up the challenge VALUE presented by the kiosk FOR_INSTANCE, or raise VerificationError.
