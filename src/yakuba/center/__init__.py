@@ -3,7 +3,8 @@
 from yakuba.center.app import CenterRuntime, create_app, listen_segment
 from yakuba.center.catalogue import Catalogue, CatalogueEntry, CityPolicy, ServiceHours
 from yakuba.center.operations import find_suspension, resume_city, settlement_report
-from yakuba.center.service import CenterService, LineStatus, SettlementLine, SettlementRow
+from yakuba.center.ports import LineStatus, SettlementLine, SettlementRow
+from yakuba.center.service import CenterService
 
 __all__ = [
     "Catalogue",

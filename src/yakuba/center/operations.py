@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from yakuba.center.service import CitySuspension, SettlementRow, month_bounds
+from yakuba.center.ports import CitySuspension, SettlementRow, month_bounds
 from yakuba.center.store import SqlSettlementStore
 from yakuba.config import Deployment
 from yakuba.database import make_engine

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from yakuba.center.errors import TransactionConflictError
-from yakuba.center.service import CitySuspension, LineClosing, LineStatus, SettlementLine, SettlementRow
+from yakuba.center.ports import CitySuspension, LineClosing, LineStatus, SettlementLine, SettlementRow
 from yakuba.database import UtcDateTime, in_transaction, migrate
 from yakuba.errors import StoreError
 

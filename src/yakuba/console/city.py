@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from yakuba.audit import Actor, AuditEntry, AuditLog, FieldValue
 from yakuba.center import find_suspension, resume_city, settlement_report
-from yakuba.center.service import CitySuspension, SettlementRow
+from yakuba.center.ports import CitySuspension, SettlementRow
 from yakuba.clock import JST, Clock
 from yakuba.config import CityConfig, Deployment
 from yakuba.errors import NotFoundError, ValidationError

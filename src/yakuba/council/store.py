@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from yakuba.audit import AuditEntry
 from yakuba.audit._store._tables import entries
-from yakuba.center.service import SettlementRow
+from yakuba.center.ports import SettlementRow
 from yakuba.center.store import SqlSettlementStore
 from yakuba.config import Deployment
 from yakuba.database import make_engine

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from yakuba.center.service import SettlementRow
+from yakuba.center.ports import SettlementRow
 from yakuba.config import Deployment
 from yakuba.council.errors import ReportPeriodError
 
