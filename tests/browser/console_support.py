@@ -121,7 +121,8 @@ async def issue_at_kiosk(live: LiveTown, card: TownCard, kind: str) -> Issued:
 
 def suspend_city_as_the_center_does(live: LiveTown, city: str = CITY) -> None:
     """What the center records when a city answers a transaction with another's (yakuba.center.service)."""
-    from yakuba.center.service import ANSWER_MISMATCH, CitySuspension
+    from yakuba.center.ports import CitySuspension
+    from yakuba.center.service import ANSWER_MISMATCH
     from yakuba.center.store import SqlSettlementStore
     from yakuba.database import make_engine
 

@@ -15,7 +15,7 @@ import pytest
 from tests.wire.wire_support import CertFactory
 
 from yakuba.center import LineStatus, SettlementLine
-from yakuba.center.service import LineClosing
+from yakuba.center.ports import LineClosing
 from yakuba.center.store import SqlSettlementStore
 from yakuba.config import Role
 from yakuba.database import make_engine

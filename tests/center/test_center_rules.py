@@ -10,7 +10,7 @@ import pytest
 from yakuba.center import Catalogue, CityPolicy, ServiceHours
 from yakuba.center.catalogue import DEFAULT_FEES_YEN, KIND_OPTIONS
 from yakuba.center.errors import CityNotParticipatingError, KindNotOfferedError
-from yakuba.center.service import month_bounds
+from yakuba.center.ports import month_bounds
 from yakuba.clock import JST
 from yakuba.errors import NotFoundError, ServiceClosedError, ValidationError
 from yakuba.wire.messages import Basis, IssuanceRequest

@@ -12,7 +12,7 @@ import pytest
 
 from yakuba.center import LineStatus, SettlementLine
 from yakuba.center.errors import TransactionConflictError
-from yakuba.center.service import CitySuspension
+from yakuba.center.ports import CitySuspension
 from yakuba.center.store import SqlSettlementStore
 from yakuba.database import make_engine
 

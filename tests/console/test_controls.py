@@ -185,7 +185,8 @@ def test_a_viewer_sees_every_staff_page_and_the_map_lists_every_hop(town: Town) 
 
 def suspend_city_as_the_center_does(town: Town, city: str = "132292") -> None:
     """What the center records when a city answers a transaction with another's (yakuba.center.service)."""
-    from yakuba.center.service import ANSWER_MISMATCH, CitySuspension
+    from yakuba.center.ports import CitySuspension
+    from yakuba.center.service import ANSWER_MISMATCH
     from yakuba.center.store import SqlSettlementStore
     from yakuba.database import make_engine
 

@@ -52,21 +52,7 @@ from yakuba.wire.messages import (
     TaggedSubmission,
 )
 
-__all__ = [
-    "ANSWER_MISMATCH",
-    "CenterService",
-    "ChainView",
-    "Challenges",
-    "CitySuspension",
-    "Forwarders",
-    "LineClosing",
-    "LineStatus",
-    "SettlementLine",
-    "SettlementRow",
-    "SettlementStore",
-    "TrustSource",
-    "month_bounds",
-]
+__all__ = ["ANSWER_MISMATCH", "CenterService"]
 
 _log = logging.getLogger("yakuba.center")
 _T = TypeVar("_T")
