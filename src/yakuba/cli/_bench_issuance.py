@@ -93,6 +93,7 @@ def _show(console: Console, result: dict[str, Any]) -> None:
         )
     verified = result["verified_documents"]
     table.add_row("sampled documents verified as a kiosk does", f"{verified['valid']} of {verified['sampled']}")
+    table.add_row("completions still queued at the HQs at the end", str(result["completions_queued_at_end"]))
     console.print(table)
     cpu = Table(title="CPU ms per certificate (from /proc, measured window)")
     cpu.add_column("role")
