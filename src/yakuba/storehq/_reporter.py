@@ -17,6 +17,7 @@ import pydantic
 from yakuba.clock import Clock
 from yakuba.errors import YakubaError
 from yakuba.storehq.service import BillingLedger, BillingLine, CenterLink, completion_of
+from yakuba.wire import log_unexpected
 from yakuba.wire.messages import (
     BATCH_ID_PREFIX,
     MAX_COMPLETION_BATCH,
@@ -188,7 +189,7 @@ class CompletionReporter:
                     _delay(self._failures),
                 )
             except Exception as exc:  # never end the loop: the facts must still go out
-                _log_unexpected(exc)
+                log_unexpected(exc, _log)
                 self._failed()
 
     async def _wait(self, next_sweep: float) -> bool:
@@ -271,7 +272,7 @@ class CompletionReporter:
         reported = [r.transaction_id for r in answer.results if r.closed is not None]
         refused = [(r.transaction_id, r.error) for r in answer.results if r.error is not None and not r.retry]
         retried = [r for r in answer.results if r.error is not None and r.retry]
-        await self._record(reported, [(tx, code) for tx, code in refused if code is not None])
+        await self._record(reported, refused)
         for tx, code in refused:
             _log.warning("completion tx=%s refused by the center for good [%s]; kept for an operator", tx, code)
         now = time.monotonic()
@@ -310,10 +311,3 @@ class CompletionReporter:
     def _failed(self) -> None:
         self._failures += 1
         self._paused_until = time.monotonic() + _delay(self._failures)
-
-
-def _log_unexpected(exc: BaseException) -> None:
-    """Log an unexpected error of the loop by type and frames only (`yakuba.wire.log_unexpected`)."""
-    from yakuba.wire import log_unexpected as log_with_trace
-
-    log_with_trace(exc, _log)
