@@ -32,6 +32,7 @@ from yakuba.center.ports import (
 from yakuba.clock import JST, Clock
 from yakuba.config import Deployment
 from yakuba.errors import NotFoundError, UpstreamError, ValidationError, YakubaError
+from yakuba.wire.batches import batch_tally, send_batch_on
 from yakuba.wire.card_auth import verify_card_authentication
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
@@ -429,8 +430,7 @@ class CenterService:
             batch.batch_id,
             len(ordered),
             len(closed),
-            sum(1 for r in ordered if r.error is not None and not r.retry),
-            sum(1 for r in ordered if r.retry),
+            *batch_tally(ordered),
         )
         return CompletionBatchAnswer(batch_id=batch.batch_id, results=ordered)
 
@@ -456,32 +456,9 @@ class CenterService:
 
     async def _complete_in_city(self, city: str, batch: CompletionBatch) -> list[CompletionResult]:
         """Steps 6 and 7 of `complete_batch` for one city: its results, or retry=true for every report."""
-        try:
-            answer = await self._forwarders.complete_batch(city, batch)
-        except YakubaError as exc:
-            code = exc.code
-        except Exception as exc:  # an in-process forwarder's own failure: the city was not reached
-            code = UpstreamError.code
-            _log.warning("completion batch %s: city %s failed (%s)", batch.batch_id, city, type(exc).__name__)
-        else:
-            if answer.matches(batch):
-                return list(answer.results)
-            _log.error(
-                "integrity: city %s answered completion batch %s with the results of another batch; "
-                "its %d reports stay open",
-                city,
-                batch.batch_id,
-                len(batch.completions),
-            )
-            code = UpstreamError.code
-        _log.warning(
-            "completion batch %s: city %s not reached (%s); %d reports to retry",
-            batch.batch_id,
-            city,
-            code,
-            len(batch.completions),
+        return await send_batch_on(
+            lambda sub: self._forwarders.complete_batch(city, sub), batch, to=f"city {city}", log=_log
         )
-        return [CompletionResult(transaction_id=c.transaction_id, error=code, retry=True) for c in batch.completions]
 
     async def _close_lines(self, pairs: Sequence[tuple[SettlementLine, TaggedCompletion]]) -> set[str]:
         """Close each pending line with its report, in one transaction: printed copies x fee, or 0 yen; the ids

@@ -14,6 +14,7 @@ from yakuba.clock import JST, Clock
 from yakuba.errors import UpstreamError, YakubaError
 from yakuba.forwarder.errors import KindNotOfferedError, WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
+from yakuba.wire.batches import batch_tally, send_batch_on
 from yakuba.wire.messages import (
     CompletionAnswer,
     CompletionBatch,
@@ -184,32 +185,13 @@ class ForwarderService:
             batch.batch_id,
             len(ordered),
             len(per_issuer),
-            sum(1 for r in ordered if r.error is not None and not r.retry),
-            sum(1 for r in ordered if r.retry),
+            *batch_tally(ordered),
         )
         return CompletionBatchAnswer(batch_id=batch.batch_id, results=ordered)
 
     async def _complete_at_issuer(self, link: IssuerLink, batch: CompletionBatch) -> list[CompletionResult]:
         """Steps 3-5 of `forward_completions` for one issuer: its results, or retry=true for every report."""
-        try:
-            answer = await link.complete_batch(batch)
-        except YakubaError as exc:
-            code = exc.code
-        except Exception as exc:  # an in-process link's own failure: the issuer was not reached
-            code = UpstreamError.code
-            _log.warning("completion batch %s: an issuer failed (%s)", batch.batch_id, type(exc).__name__)
-        else:
-            if answer.matches(batch):
-                return list(answer.results)
-            _log.error("integrity: an issuer answered completion batch %s with another batch's results", batch.batch_id)
-            code = UpstreamError.code
-        _log.warning(
-            "completion batch %s: issuer not reached (%s); %d reports to retry",
-            batch.batch_id,
-            code,
-            len(batch.completions),
-        )
-        return [CompletionResult(transaction_id=c.transaction_id, error=code, retry=True) for c in batch.completions]
+        return await send_batch_on(link.complete_batch, batch, to="an issuer", log=_log)
 
     async def forward_history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
         """Ask EVERY issuer of the city for its part of the resident's history and return all the envelopes.
