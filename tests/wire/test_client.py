@@ -29,7 +29,7 @@ from yakuba.wire import (
     client_session,
     server_ssl_context,
 )
-from yakuba.wire.client import MAX_RESPONSE_BYTES
+from yakuba.wire.client import MAX_RESPONSE_BYTES, settle_transports
 
 from .wire_support import HQ, KIOSK, OTHER_KIOSK, CertFactory, Hits, make_app
 
@@ -300,3 +300,47 @@ def test_an_error_code_from_another_role_maps_back_in_a_process_that_never_impor
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "CardNotRegisteredError"
+
+
+async def _silent_server() -> tuple[asyncio.Server, list[asyncio.StreamWriter]]:
+    """A server that accepts and keeps every connection open without a word (a peer that never answers)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    return await asyncio.start_server(hold, "127.0.0.1", 0), held
+
+
+async def test_settle_transports_aborts_a_connection_the_peer_never_closes() -> None:
+    server, held = await _silent_server()
+    port = server.sockets[0].getsockname()[1]
+    transport, _ = await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
+    server.close()
+    while not held:
+        await asyncio.sleep(0.01)
+    # Both ends live in this loop: our connection and the one the silent server accepted.
+    assert await settle_transports(timeout_s=0.2) == 2
+    for end in (transport, held[0].transport):
+        assert end.is_closing()
+        assert end.get_extra_info("socket").fileno() == -1  # the socket itself is closed, not left to the GC
+
+
+async def test_settle_transports_waits_for_a_connection_its_peer_closes() -> None:
+    server, held = await _silent_server()
+    port = server.sockets[0].getsockname()[1]
+    transport, _ = await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
+    server.close()
+    while not held:
+        await asyncio.sleep(0.01)
+
+    async def close_later() -> None:
+        await asyncio.sleep(0.1)
+        for writer in held:
+            writer.close()  # the peer goes: our side sees the end of the stream and closes by itself
+
+    closer = asyncio.create_task(close_later())
+    transport.close()
+    assert await settle_transports(timeout_s=5) == 0
+    await closer
+    assert transport.is_closing()

@@ -27,6 +27,7 @@ from yakuba.torture._profiles import FaultProfile
 from yakuba.torture._proxy import ProxyHost, ProxySpec
 from yakuba.torture._soak import ProcessSeries, Sampler
 from yakuba.torture._town import TortureCard, make_cards
+from yakuba.wire.client import settle_transports
 
 __all__ = ["TortureOptions", "TortureReport", "run_torture"]
 
@@ -259,6 +260,9 @@ async def _drive(
             await restart
     finally:
         report.faults.update(await asyncio.to_thread(proxies.stop))
+        # The proxies cut what was still open; let this loop see those ends before it closes (see
+        # settle_transports: a link cut mid-run leaves the kiosk's side in a TLS shutdown otherwise).
+        await settle_transports()
     report.faults["duplicate submissions"] = sum(a.duplicated for a in result.attempts)
     return result
 

@@ -30,6 +30,7 @@ __all__ = [
     "TOTAL_TIMEOUT",
     "ServiceClient",
     "client_session",
+    "settle_transports",
 ]
 
 CONNECT_TIMEOUT = 3.0
@@ -235,3 +236,41 @@ def _error_class(code: str) -> type[YakubaError] | None:
             return cls
         pending.extend(cls.__subclasses__())
     return None
+
+
+SETTLE_TIMEOUT = 5.0
+"""Seconds settle_transports waits for connections still closing before it aborts them."""
+
+
+def _open_transports(loop: asyncio.AbstractEventLoop) -> list[asyncio.BaseTransport]:
+    # The selector loop keeps every socket transport it serves until its connection is lost; asyncio has no
+    # public list of them. Another loop yields nothing here and settle_transports only waits a little.
+    found: Mapping[int, asyncio.BaseTransport] = getattr(loop, "_transports", None) or {}
+    return [transport for transport in list(found.values()) if _socket_open(transport)]
+
+
+def _socket_open(transport: asyncio.BaseTransport | None) -> bool:
+    sock = None if transport is None else transport.get_extra_info("socket")
+    return sock is not None and sock.fileno() != -1
+
+
+async def settle_transports(timeout_s: float = SETTLE_TIMEOUT) -> int:
+    """Let connections still closing finish, then abort what is left; how many were aborted.
+
+    A connection aiohttp drops in the middle of a run (an answer cut, a stalled link) closes its TLS layer
+    gracefully: it waits for the peer's close_notify, up to asyncio's 30 s. A loop that ends meanwhile
+    (``asyncio.run`` returning) leaves the socket open until the garbage collector finds it. Call this last
+    in a loop's main coroutine, after every session is closed: whatever is still open then is aborted.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while (left := _open_transports(loop)) and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    for transport in left:
+        if isinstance(transport, asyncio.Transport):
+            transport.abort()
+        else:
+            transport.close()
+    if left:
+        await asyncio.sleep(0)  # abort() closes on the next turn of the loop
+    return len(left)
