@@ -22,6 +22,7 @@ from yakuba.errors import ConfigError
 from yakuba.network._roles import RoleInstance, create_role_app, find_instance, health_caller, role_module
 from yakuba.pki import load_service_identity
 from yakuba.wire import Server, client_session
+from yakuba.wire.client import settle_transports
 
 __all__ = [
     "HEALTH_TIMEOUT_S",
@@ -110,6 +111,15 @@ async def check_health(dep: Deployment, instance: str, *, port: int | None = Non
     ):
         response.raise_for_status()
         return dict(await response.json())
+
+
+async def _probe(dep: Deployment, instance: str, *, port: int) -> None:
+    """check_health in an event loop of its own, which it leaves with nothing open: a probe that timed out on
+    a process still starting would otherwise leave its connection waiting for a TLS close_notify."""
+    try:
+        await check_health(dep, instance, port=port)
+    finally:
+        await settle_transports(timeout_s=0.0)
 
 
 def listens_on(pid: int, port: int) -> bool:
@@ -323,7 +333,7 @@ class Supervisor:
 
     def _check(self, child: ChildProcess) -> None:
         if child.city is None:
-            asyncio.run(check_health(self._dep, child.instance, port=child.port))
+            asyncio.run(_probe(self._dep, child.instance, port=child.port))
             return
         from yakuba.console.web_tls import check_console_health
 

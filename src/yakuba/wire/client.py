@@ -260,7 +260,8 @@ async def settle_transports(timeout_s: float = SETTLE_TIMEOUT) -> int:
     A connection aiohttp drops in the middle of a run (an answer cut, a stalled link) closes its TLS layer
     gracefully: it waits for the peer's close_notify, up to asyncio's 30 s. A loop that ends meanwhile
     (``asyncio.run`` returning) leaves the socket open until the garbage collector finds it. Call this last
-    in a loop's main coroutine, after every session is closed: whatever is still open then is aborted.
+    in a loop's main coroutine, after every session is closed: whatever is still open then is aborted, so
+    only in a loop of its own (never in a server's loop, whose connections it would cut).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
