@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from tests.wire.batch_support import complete_one
 
 from yakuba.clock import JST, FixedClock
 from yakuba.config import Deployment, Role
@@ -19,12 +20,10 @@ from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     PATH_CHALLENGES,
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_ISSUANCES,
     Basis,
     ChallengeAnswer,
     ChallengeAsk,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -70,7 +69,6 @@ class Seen:
 
     city: str
     issuances: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
-    completions: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     histories: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     batches: list[tuple[dict[str, str], CompletionBatch]] = field(default_factory=list)
     mode: str = "ok"
@@ -81,9 +79,13 @@ class Seen:
     closed: set[str] = field(default_factory=set)
     """Transactions the city closed through a batch (a repeated report answers closed=false)."""
 
+    def forwarded(self) -> list[str]:
+        """The transaction ids of every report the center sent on, batch after batch, in order."""
+        return [c.transaction_id for _headers, batch in self.batches for c in batch.completions]
+
 
 def forwarder_app(seen: Seen) -> FastAPI:
-    """A city's forwarder as the center sees it: takes RoutedSubmission and TaggedCompletion, answers the contract."""
+    """A city's forwarder as the center sees it: takes RoutedSubmission and CompletionBatch, answers the contract."""
     router = APIRouter(prefix="/v1")
 
     @router.post("/issuances", dependencies=[allow(Role.CENTER)])
@@ -102,11 +104,6 @@ def forwarder_app(seen: Seen) -> FastAPI:
             fee_yen=body.fee_yen + (10 if seen.mode == "other_fee" else 0),
             issuer_id="nishitokyo-issuer-juki",
         )
-
-    @router.post("/completions", dependencies=[allow(Role.CENTER)])
-    async def completions(request: Request, body: TaggedCompletion) -> CompletionAnswer:
-        seen.completions.append((dict(request.headers), body.model_dump(mode="json")))
-        return CompletionAnswer(transaction_id=body.transaction_id, closed=True)
 
     @router.post(PATH_COMPLETION_BATCHES.removeprefix("/v1"), dependencies=[allow(Role.CENTER)])
     async def completion_batches(request: Request, body: CompletionBatch) -> CompletionBatchAnswer:
@@ -227,7 +224,8 @@ class Kiosk:
         outcome: Outcome = Outcome.PRINTED,
         printed: int | None = None,
         voided: int = 0,
-    ) -> CompletionAnswer:
+    ) -> CompletionResult:
+        """The HQ sends the kiosk's report on, as its outbox does: a batch (of one); the report's result."""
         request = submission.request
         completion = TaggedCompletion(
             transaction_id=request.transaction_id,
@@ -239,10 +237,7 @@ class Kiosk:
             city=request.city,
             kind=request.kind,
         )
-        answer = await self.hq.post_json(
-            PATH_COMPLETIONS, completion.model_dump(mode="json"), idempotency_key=request.transaction_id
-        )
-        return CompletionAnswer.model_validate(answer)
+        return await complete_one(self.hq, completion)
 
 
 def header(headers: dict[str, str], name: str = IDEMPOTENCY_KEY_HEADER) -> str | None:

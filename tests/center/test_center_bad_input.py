@@ -10,7 +10,7 @@ import pytest
 
 from yakuba.pki.card import CardInfo
 from yakuba.wire import IDEMPOTENCY_KEY_HEADER
-from yakuba.wire.messages import PATH_CHALLENGES, PATH_COMPLETIONS, PATH_ISSUANCES
+from yakuba.wire.messages import PATH_CHALLENGES, PATH_COMPLETION_BATCHES, PATH_ISSUANCES
 
 from .center_support import KIOSK
 from .conftest import Network
@@ -126,7 +126,7 @@ async def test_unknown_city_and_kind_are_404_with_the_error_body(net: Network, c
 
 
 async def test_a_malformed_completion_is_400(net: Network) -> None:
-    body = {
+    item = {
         "transaction_id": "tx-" + "a" * 32,
         "outcome": "printed_twice",
         "copies_printed": 1,
@@ -136,13 +136,15 @@ async def test_a_malformed_completion_is_400(net: Network) -> None:
         "city": "132292",
         "kind": "juminhyo",
     }
+    batch_id = "batch-" + "a" * 32
+    headers = {IDEMPOTENCY_KEY_HEADER: batch_id}
     status, answer = await _post(
-        net, PATH_COMPLETIONS, json.dumps(body).encode(), {IDEMPOTENCY_KEY_HEADER: "tx-" + "a" * 32}
+        net, PATH_COMPLETION_BATCHES, json.dumps({"batch_id": batch_id, "completions": [item]}).encode(), headers
     )
     assert (status, answer["error"]) == (400, "invalid_input")
-    body["outcome"], body["reason"] = "abandoned", "Mr. Yamada walked away"
+    item["outcome"], item["reason"] = "abandoned", "Mr. Yamada walked away"
     status, answer = await _post(
-        net, PATH_COMPLETIONS, json.dumps(body).encode(), {IDEMPOTENCY_KEY_HEADER: "tx-" + "a" * 32}
+        net, PATH_COMPLETION_BATCHES, json.dumps({"batch_id": batch_id, "completions": [item]}).encode(), headers
     )
     assert (status, answer["error"]) == (400, "invalid_input")
     assert "Yamada" not in answer["message"]

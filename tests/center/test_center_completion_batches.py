@@ -26,6 +26,7 @@ from yakuba.wire import IDEMPOTENCY_KEY_HEADER, Server, ServiceClient, client_se
 from yakuba.wire.messages import (
     MAX_COMPLETION_BATCH,
     PATH_COMPLETION_BATCHES,
+    PATH_COMPLETIONS,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -178,7 +179,6 @@ async def test_a_mixed_batch_gets_one_result_per_report_in_order(net: Network) -
         abandoned.transaction_id,
         failed.transaction_id,
     ]
-    assert net.forwarders[NISHITOKYO].completions == []  # no single exchange per report
 
 
 async def test_a_retried_batch_changes_nothing(net: Network) -> None:
@@ -336,6 +336,21 @@ async def test_bad_requests_are_refused_whole(net: Network) -> None:
     with pytest.raises(ValidationError, match="batch id"):
         await net.kiosk.hq.post_json(PATH_COMPLETION_BATCHES, body, idempotency_key=line.transaction_id)
     assert _lines(net, line)[0].status is LineStatus.PENDING
+    assert net.forwarders[NISHITOKYO].batches == []
+
+
+async def test_the_single_completion_route_is_gone(net: Network) -> None:
+    """A store HQ sends completions on only in batches: the one-report route it once had answers 404 and closes
+    nothing, however well-formed the report (one less way in to close a line)."""
+    line = _open(net)
+    report = _report(line, printed=2)
+    url = net.center.base_url + PATH_COMPLETIONS
+    headers = {IDEMPOTENCY_KEY_HEADER: line.transaction_id}
+    async with net.hq_session.post(url, json=report.model_dump(mode="json"), headers=headers) as response:
+        status, answer = response.status, await response.json()
+    assert (status, answer["error"]) == (404, "not_found")
+    assert set(answer) == {"error", "message", "message_ja"}
+    assert (_lines(net, line)[0].status, _lines(net, line)[0].amount_yen) == (LineStatus.PENDING, 0)
     assert net.forwarders[NISHITOKYO].batches == []
 
 

@@ -20,7 +20,13 @@ from yakuba.errors import TransactionConflictError, UpstreamTimeout
 from yakuba.pki import CardTrust
 from yakuba.pki.card import CardInfo
 from yakuba.wire import ChallengeStore
-from yakuba.wire.messages import CompletionAnswer, RelayedIssuanceAnswer, RoutedSubmission, TaggedCompletion
+from yakuba.wire.messages import (
+    CompletionBatch,
+    CompletionBatchAnswer,
+    CompletionResult,
+    RelayedIssuanceAnswer,
+    RoutedSubmission,
+)
 
 from .center_support import HQ, KIOSK, Kiosk, new_clock
 from .test_center_service import LocalCrl
@@ -53,8 +59,9 @@ class RacingCity:
             return answer
         raise UpstreamTimeout(f"no answer from city {city} in time")
 
-    async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:
-        return CompletionAnswer(transaction_id=completion.transaction_id, closed=True)
+    async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer:
+        results = [CompletionResult(transaction_id=c.transaction_id, closed=True) for c in batch.completions]
+        return CompletionBatchAnswer(batch_id=batch.batch_id, results=results)
 
 
 @pytest.fixture

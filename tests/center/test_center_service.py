@@ -23,10 +23,10 @@ from yakuba.pki import CardTrust, load_crl, revoke_card
 from yakuba.pki.card import CardInfo
 from yakuba.wire import ChallengeStore
 from yakuba.wire.messages import (
-    CompletionAnswer,
+    CompletionBatch,
+    CompletionBatchAnswer,
     RelayedIssuanceAnswer,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedSubmission,
 )
 
@@ -62,7 +62,7 @@ class SilentCity:
     async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer:
         raise UpstreamTimeout(f"no answer from city {city} in time")
 
-    async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:
+    async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer:
         raise UpstreamTimeout(f"no answer from city {city} in time")
 
 

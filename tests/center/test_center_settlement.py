@@ -10,12 +10,17 @@ import pytest
 
 from yakuba.center import settlement_report
 from yakuba.clock import JST
-from yakuba.errors import NotFoundError, UpstreamError, ValidationError, VerificationError
+from yakuba.errors import ValidationError, VerificationError
 from yakuba.pki.card import CardInfo
-from yakuba.wire.messages import Outcome
+from yakuba.wire.messages import CompletionResult, Outcome
 
-from .center_support import KODAIRA, NISHITOKYO, PIN
+from .center_support import KODAIRA, NISHITOKYO, PIN, header
 from .conftest import Network
+
+
+def _refused(result: CompletionResult, code: str, *, retry: bool = False) -> None:
+    """RESULT is a refusal with CODE: final (retry=false) unless RETRY, and it closed nothing."""
+    assert (result.error, result.retry, result.closed) == (code, retry, None)
 
 
 def _month(net: Network) -> str:
@@ -54,12 +59,14 @@ async def test_lines_go_from_pending_to_closed_with_printed_copies_times_fee(net
     rows = _rows(net)
     assert rows[(NISHITOKYO, "midori", "juminhyo")] == (3, 3, 0, 0, 2, 2, 400)
     assert rows[(KODAIRA, "midori", "inkan")] == (1, 1, 0, 0, 1, 0, 200)
-    # The completion went on to the city, keyed by the transaction.
-    assert [body["transaction_id"] for _h, body in net.forwarders[NISHITOKYO].completions] == [
+    # The completion went on to the city, each batch keyed by its batch id.
+    assert net.forwarders[NISHITOKYO].forwarded() == [
         printed.request.transaction_id,
         jammed.request.transaction_id,
         abandoned.request.transaction_id,
     ]
+    assert all(header(h) == batch.batch_id for h, batch in net.forwarders[NISHITOKYO].batches)
+    assert net.forwarders[KODAIRA].forwarded() == [koseki.request.transaction_id]
 
 
 async def test_a_retried_completion_changes_nothing(net: Network, card: CardInfo) -> None:
@@ -69,39 +76,35 @@ async def test_a_retried_completion_changes_nothing(net: Network, card: CardInfo
     retry = await net.kiosk.complete(submission, printed=1)
     assert retry.closed is False
     assert _rows(net)[(NISHITOKYO, "midori", "juminhyo")][-1] == 400
-    assert len(net.forwarders[NISHITOKYO].completions) == 1
+    assert net.forwarders[NISHITOKYO].forwarded() == [submission.request.transaction_id]  # not forwarded again
 
 
 async def test_completion_counts_must_fit_the_request(net: Network, card: CardInfo) -> None:
     submission = await net.kiosk.signed(card, copies=2)
     await net.kiosk.submit(submission)
-    with pytest.raises(VerificationError, match="exceeds"):
-        await net.kiosk.complete(submission, printed=2, voided=1)
-    with pytest.raises(ValidationError):
-        await net.kiosk.complete(submission, outcome=Outcome.PRINTED, printed=0, voided=2)
-    with pytest.raises(ValidationError):
-        await net.kiosk.complete(submission, outcome=Outcome.ABANDONED, printed=1)
-    assert net.forwarders[NISHITOKYO].completions == []
+    _refused(await net.kiosk.complete(submission, printed=2, voided=1), "verification_failed")  # exceeds
+    _refused(await net.kiosk.complete(submission, outcome=Outcome.PRINTED, printed=0, voided=2), "invalid_input")
+    _refused(await net.kiosk.complete(submission, outcome=Outcome.ABANDONED, printed=1), "invalid_input")
+    assert net.forwarders[NISHITOKYO].batches == []
     assert _rows(net)[(NISHITOKYO, "midori", "juminhyo")][3] == 1  # still pending
 
 
 async def test_a_completion_for_an_unknown_or_mismatched_transaction_is_refused(net: Network, card: CardInfo) -> None:
     never_submitted = net.kiosk.sign(card, net.kiosk.request(), await net.kiosk.challenge())
-    with pytest.raises(NotFoundError):
-        await net.kiosk.complete(never_submitted)
+    _refused(await net.kiosk.complete(never_submitted), "not_found")
     submission = await net.kiosk.signed(card)
     await net.kiosk.submit(submission)
     wrong_kind = submission.model_copy(update={"request": submission.request.model_copy(update={"kind": "inkan"})})
-    with pytest.raises(VerificationError, match="does not match"):
-        await net.kiosk.complete(wrong_kind)
+    _refused(await net.kiosk.complete(wrong_kind), "verification_failed")  # does not match
+    assert net.forwarders[NISHITOKYO].batches == []
+    assert _rows(net)[(NISHITOKYO, "midori", "juminhyo")][3] == 1  # still pending
 
 
 async def test_an_unreachable_city_keeps_the_completion_retryable(net: Network, card: CardInfo) -> None:
     submission = await net.kiosk.signed(card)
     await net.kiosk.submit(submission)
     await net.forwarder_servers[NISHITOKYO].stop()
-    with pytest.raises(UpstreamError):
-        await net.kiosk.complete(submission)
+    _refused(await net.kiosk.complete(submission), "upstream_error", retry=True)
     assert _rows(net)[(NISHITOKYO, "midori", "juminhyo")][3] == 1  # pending, not lost, not charged
 
 
@@ -110,10 +113,12 @@ async def test_a_failed_transaction_is_never_charged(net: Network, card: CardInf
     submission = await net.kiosk.signed(card)
     with pytest.raises(Exception, match="kiosk"):
         await net.kiosk.submit(submission)
-    with pytest.raises(VerificationError):
-        await net.kiosk.complete(submission)
+    _refused(await net.kiosk.complete(submission), "verification_failed")  # a cancelled one never printed
+    assert net.forwarders[NISHITOKYO].batches == []
     answer = await net.kiosk.complete(submission, outcome=Outcome.ABANDONED, printed=0)
     assert answer.closed is False
+    # The abandoned report still went to the city, to close the issuer's log.
+    assert net.forwarders[NISHITOKYO].forwarded() == [submission.request.transaction_id]
     assert _rows(net)[(NISHITOKYO, "midori", "juminhyo")] == (1, 0, 1, 0, 0, 0, 0)
 
 
@@ -133,7 +138,7 @@ async def test_the_database_and_logs_hold_no_card_serial_and_nothing_personal(
     for card in cards:
         submission = await net.kiosk.signed(card, options={"show_relationship": True})
         await net.kiosk.submit(submission)
-        await net.kiosk.complete(submission)
+        assert (await net.kiosk.complete(submission)).closed
         with pytest.raises(Exception, match="kiosk"):
             await net.kiosk.submit(await net.kiosk.signed(card, city=KODAIRA))
     signed = await net.kiosk.signed(cards[0])

@@ -20,7 +20,6 @@ from yakuba.issuer.errors import CardNotRegisteredError
 from yakuba.pki import init_pki, load_service_identity
 from yakuba.wire import Server, ServiceClient, allow, build_app, client_session
 from yakuba.wire.messages import (
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -69,6 +68,7 @@ class Seen:
 
     issuances: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
     completions: list[str] = dataclasses.field(default_factory=list)
+    """Every report taken from a batch (not refused), in order; a repeated one answers closed=false."""
     histories: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)
     batches: list[tuple[CompletionBatch, str | None]] = dataclasses.field(default_factory=list)
     answer_for_another: bool = False
@@ -98,12 +98,6 @@ def stand_in_issuer(instance: str, seen: Seen) -> FastAPI:
             fee_yen=body.fee_yen,
             issuer_id=instance,
         ).model_dump(mode="json")
-
-    @router.post("/v1/completions", dependencies=[allow(Role.FORWARDER)])
-    async def complete(body: TaggedCompletion) -> dict[str, Any]:
-        first = body.transaction_id not in seen.completions
-        seen.completions.append(body.transaction_id)
-        return CompletionAnswer(transaction_id=body.transaction_id, closed=first).model_dump(mode="json")
 
     @router.post("/v1/completion-batches", dependencies=[allow(Role.FORWARDER)])
     async def complete_batch(

@@ -18,6 +18,7 @@ from yakuba.wire import IDEMPOTENCY_KEY_HEADER, ServiceClient, client_session
 from yakuba.wire.messages import (
     MAX_COMPLETION_BATCH,
     PATH_COMPLETION_BATCHES,
+    PATH_COMPLETIONS,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -151,6 +152,18 @@ async def test_bad_requests_are_refused_whole_and_not_passed_on(chain: Chain) ->
     with pytest.raises(ValidationError, match="batch id"):
         await chain.center.post_json(PATH_COMPLETION_BATCHES, body, idempotency_key=report.transaction_id)
     assert chain.seen[JUKI].batches == chain.seen[KOSEKI].batches == []
+
+
+async def test_the_single_completion_route_is_gone(chain: Chain) -> None:
+    """The center sends completions on only in batches: the one-report route answers 404 and reaches no issuer."""
+    report = _report("juminhyo")
+    url = chain.forwarder.base_url + PATH_COMPLETIONS
+    headers = {IDEMPOTENCY_KEY_HEADER: report.transaction_id}
+    async with chain.session.post(url, json=report.model_dump(mode="json"), headers=headers) as response:
+        status, answer = response.status, await response.json()
+    assert (status, answer["error"]) == (404, "not_found")
+    assert chain.seen[JUKI].batches == chain.seen[KOSEKI].batches == []
+    assert chain.seen[JUKI].completions == []
 
 
 async def test_only_the_center_may_send_batches(chain: Chain, tmp_path: Path) -> None:

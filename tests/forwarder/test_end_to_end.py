@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from tests.wire.batch_support import complete_one
 
 from yakuba.clock import FixedClock
 from yakuba.config import Deployment, Role
@@ -41,9 +42,7 @@ from yakuba.wire import (
 )
 from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.messages import (
-    PATH_COMPLETIONS,
     PATH_ISSUANCES,
-    CompletionAnswer,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
@@ -216,11 +215,7 @@ async def test_a_certificate_travels_through_the_forwarder_sealed(
         city=CITY,
         kind="juminhyo-kisai",
     )
-    done = CompletionAnswer.model_validate(
-        await real_chain.center.post_json(
-            PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=transaction_id
-        )
-    )
+    done = await complete_one(real_chain.center, report)
     assert done.closed is True
 
     # "Is this card known here?" is the issuer's answer; the forwarder passes its refusal back as it came.

@@ -6,12 +6,13 @@ import logging
 
 import pytest
 from sqlalchemy import inspect
+from tests.wire.batch_support import complete_one
 
 from yakuba.documents import DocumentKind
 from yakuba.errors import EligibilityError, UpstreamError, ValidationError
 from yakuba.forwarder import SYSTEM_OF_KIND, CounterStore, KindNotOfferedError, WrongCityError
 from yakuba.forwarder.store import counters
-from yakuba.wire.messages import PATH_COMPLETIONS, PATH_ISSUANCES, IssuanceAnswer, Outcome
+from yakuba.wire.messages import PATH_ISSUANCES, CompletionResult, IssuanceAnswer, Outcome
 
 from .conftest import CITY, JUKI, KOSEKI, NOW, OTHER_CITY, REFUSED_KIND, Chain, completion_of, submission
 
@@ -80,14 +81,10 @@ async def test_an_answer_for_another_transaction_is_never_passed_back(
 async def test_completions_are_routed_like_their_issuance(chain: Chain) -> None:
     sub = submission(kind="fuhyo")
     report = completion_of(sub)
-    body = await chain.center.post_json(
-        PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
-    )
-    assert body == {"transaction_id": sub.request.transaction_id, "closed": True}
-    again = await chain.center.post_json(
-        PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
-    )
-    assert again["closed"] is False
+    first = await complete_one(chain.center, report)
+    assert first == CompletionResult(transaction_id=sub.request.transaction_id, closed=True)
+    again = await complete_one(chain.center, report)
+    assert again.closed is False
     assert chain.seen[KOSEKI].completions == [sub.request.transaction_id] * 2
     assert chain.seen[JUKI].completions == []
 
@@ -112,9 +109,7 @@ async def test_it_stores_counters_and_nothing_else(chain: Chain, caplog: pytest.
         await _issue(chain, "inkan", city=OTHER_CITY)
     sub = submission(kind="juminhyo")
     report = completion_of(sub, Outcome.ABANDONED)
-    await chain.center.post_json(
-        PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
-    )
+    assert (await complete_one(chain.center, report)).closed is True
 
     store = CounterStore.from_url(chain.dep.database_url(chain.dep.city(CITY).forwarder.database))
     try:

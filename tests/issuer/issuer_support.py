@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
+from tests.wire.batch_support import complete_one
 
 from yakuba.clock import JST, FixedClock
 from yakuba.config import Deployment, Role
@@ -31,12 +32,11 @@ from yakuba.wire import SealingBinding, ServiceClient, TransactionKey, card_fing
 from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.messages import (
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_ISSUANCES,
     Basis,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
+    CompletionResult,
     IssuanceAnswer,
     IssuanceRequest,
     Outcome,
@@ -296,11 +296,9 @@ class IssuerCalls:
         )
         return IssuanceAnswer.model_validate(body)
 
-    async def complete(self, report: TaggedCompletion, *, instance: str = JUKI) -> CompletionAnswer:
-        body = await self.clients[instance].post_json(
-            PATH_COMPLETIONS, report.model_dump(mode="json"), idempotency_key=report.transaction_id
-        )
-        return CompletionAnswer.model_validate(body)
+    async def complete(self, report: TaggedCompletion, *, instance: str = JUKI) -> CompletionResult:
+        """REPORT as the forwarder sends it on: a batch (of one); its result (a refusal is a result, not raised)."""
+        return await complete_one(self.clients[instance], report)
 
     async def complete_batch(self, batch: CompletionBatch, *, instance: str = JUKI) -> CompletionBatchAnswer:
         body = await self.clients[instance].post_json(

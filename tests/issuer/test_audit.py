@@ -133,7 +133,7 @@ async def test_issuance_and_completion_are_logged_against_the_person(world: Worl
     person = world.claim(world.ordinary)
     submission, _key = sign(world.dep, world.enrol(person), kind="juminhyo-kisai", copies=2)
     answer = await issuer.issue(submission)
-    await issuer.complete(completion(submission, printed=2))
+    assert (await issuer.complete(completion(submission, printed=2))).closed is True
     tx = submission.request.transaction_id
     events = [e for e in events_of(world, subject_of(world, person.id)) if e.fields.get("transaction_id") == tx]
     assert [e.event_type for e in events] == ["issuance.issued", "issuance.completed"]
@@ -144,7 +144,7 @@ async def test_issuance_and_completion_are_logged_against_the_person(world: Worl
     assert completed.fields["outcome"] == "printed"
     assert (issued.actor_role, issued.actor_instance) == ("issuer", JUKI)
     # The replay of a completion writes nothing more.
-    await issuer.complete(completion(submission, printed=2))
+    assert (await issuer.complete(completion(submission, printed=2))).closed is False
     again = [e for e in events_of(world, subject_of(world, person.id)) if e.fields.get("transaction_id") == tx]
     assert len(again) == 2
 
@@ -168,7 +168,7 @@ async def test_the_history_lists_the_own_issuances_sealed_to_the_kiosk(world: Wo
     theirs, _ = sign(world.dep, other_card, kind="juminhyo-kisai", kiosk_id="aozora-kodaira-1")
     await issuer.issue(mine)
     await issuer.issue(theirs)
-    await issuer.complete(completion(mine, printed=1))
+    assert (await issuer.complete(completion(mine, printed=1))).closed is True
     submission, key = signed_history(world, card)
     answer = await history(issuer, submission)
     document = opened(answer, submission, key)

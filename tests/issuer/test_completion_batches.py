@@ -22,6 +22,7 @@ from yakuba.wire import IDEMPOTENCY_KEY_HEADER, ServiceClient, client_session
 from yakuba.wire.messages import (
     MAX_COMPLETION_BATCH,
     PATH_COMPLETION_BATCHES,
+    PATH_COMPLETIONS,
     CompletionBatch,
     CompletionResult,
     Outcome,
@@ -56,7 +57,7 @@ async def test_a_mixed_batch_closes_each_report_as_a_single_one_would(world: Wor
     for submission in signed:
         await issuer.issue(submission)
     printed, abandoned, closed_before, mismatched, too_many = signed
-    await issuer.complete(completion(closed_before))
+    assert (await issuer.complete(completion(closed_before))).closed is True
     refused, _key = sign(world.dep, world.foreign_card(), kind="juminhyo-kisai")
     with pytest.raises(CardNotRegisteredError):
         await issuer.issue(refused)
@@ -164,6 +165,19 @@ async def test_bad_requests_are_refused_whole(world: World, issuer: IssuerCalls)
     [entry] = _entries(world, report.transaction_id)
     assert entry is not None
     assert entry.status is EntryStatus.ISSUED
+
+
+async def test_the_single_completion_route_is_gone(world: World, issuer: IssuerCalls) -> None:
+    """The forwarder sends completions on only in batches: the one-report route answers 404 and closes nothing."""
+    [report] = _issued(world, 1)
+    url = issuer.urls[JUKI] + PATH_COMPLETIONS
+    headers = {IDEMPOTENCY_KEY_HEADER: report.transaction_id}
+    async with issuer.session.post(url, json=report.model_dump(mode="json"), headers=headers) as response:
+        status, answer = response.status, await response.json()
+    assert (status, answer["error"]) == (404, "not_found")
+    [entry] = _entries(world, report.transaction_id)
+    assert entry is not None
+    assert (entry.status, entry.envelope is None) == (EntryStatus.ISSUED, False)
 
 
 async def test_only_the_forwarder_may_send_batches(world: World, issuer: IssuerCalls, tmp_path: Path) -> None:

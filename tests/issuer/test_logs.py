@@ -24,7 +24,7 @@ async def test_logs_hold_no_personal_data(world: World, issuer: IssuerCalls, cap
     ok, _key = sign(world.dep, cards[0], kind="juminhyo", options={"show_individual_number": True})
     await issuer.issue(ok)
     await issuer.issue(ok)  # the replay is logged too
-    await issuer.complete(completion(ok))
+    assert (await issuer.complete(completion(ok))).closed is True
     for card, kind in ((cards[1], "inkan"), (cards[2], "juminhyo-kisai")):
         submission, _ = sign(world.dep, card, kind=kind)
         with contextlib.suppress(YakubaError):

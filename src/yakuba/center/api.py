@@ -17,19 +17,16 @@ from yakuba.wire.messages import (
     PATH_CHALLENGE_BATCHES,
     PATH_CHALLENGES,
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     ChallengeAnswer,
     ChallengeAsk,
     ChallengeBatchAnswer,
     ChallengeBatchAsk,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
     RelayedIssuanceAnswer,
-    TaggedCompletion,
     TaggedHistorySubmission,
     TaggedSubmission,
 )
@@ -78,11 +75,6 @@ def build_router(service: Callable[[], CenterService], *, instance: str) -> APIR
     async def issuances(peer: StoreHq, body: TaggedSubmission, key: IdempotencyKey = None) -> RelayedIssuanceAnswer:
         _check_key(key, body.request.transaction_id)
         return await service().submit(caller=peer.instance, submission=body)
-
-    @router.post(PATH_COMPLETIONS)
-    async def completions(peer: StoreHq, body: TaggedCompletion, key: IdempotencyKey = None) -> CompletionAnswer:
-        _check_key(key, body.transaction_id)
-        return await service().complete(caller=peer.instance, completion=body)
 
     @router.post(PATH_COMPLETION_BATCHES)
     async def completion_batches(

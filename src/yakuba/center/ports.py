@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Protocol
 from yakuba.errors import ValidationError
 from yakuba.pki import CardTrust
 from yakuba.wire.messages import (
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
     RelayedIssuanceAnswer,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedHistorySubmission,
 )
 
@@ -148,8 +146,6 @@ class Forwarders(Protocol):
     """The cities' forwarding servers over LGWAN."""
 
     async def submit(self, city: str, submission: RoutedSubmission) -> RelayedIssuanceAnswer: ...
-
-    async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer: ...
 
     async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer: ...
 

@@ -40,7 +40,6 @@ from yakuba.wire.messages import (
     ChallengeAsk,
     ChallengeBatchAnswer,
     ChallengeBatchAsk,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -343,47 +342,32 @@ class CenterService:
 
     # -- completion ------------------------------------------------------------------------------------
 
-    async def complete(self, *, caller: str, completion: TaggedCompletion) -> CompletionAnswer:
-        """Pass the kiosk's outcome to the city and close the settlement line.
+    async def complete_batch(self, *, caller: str, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """Pass each kiosk's outcome in BATCH to its city and close the settlement lines, with one exchange per
+        city and one close transaction. Each report is judged on its own; one refused report never refuses the
+        others.
 
         1. The calling HQ is the chain named and serves the kiosk (a chain closing another's transactions).
-        2. The transaction exists and matches the report's chain, kiosk, city and kind (a report closing
-           the wrong line).
+        2. The transaction exists and matches the report's chain, kiosk, city and kind (a report closing the
+           wrong line).
         3. Copies printed + voided never exceed the copies asked for, and the outcome agrees with the counts
            (charging more than was asked for).
-        4. A closed line answers closed=false and changes nothing (a retried report never charges twice).
+        4. A closed line answers closed=false, changes nothing and is not forwarded (a retried report never
+           charges twice).
         5. A failed line is never charged (a printed report for it is refused); the report still goes to the
            city to close the issuer's log.
-        6. Forward, then close: printed copies x fee, or 0 yen. If the city cannot be reached the line stays
-           pending and the caller may retry (the report states a fact; it must not be lost).
-        Steps 1-3 and 5's refusal are `_check_completion`, which `complete_batch` runs for every item.
-        """
-        line = await self._blocking(self._store.find_line, completion.transaction_id)
-        line = self._check_completion(caller, completion, line)  # 1-3, 5
-        if line.status is LineStatus.CLOSED:  # 4
-            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
-        await self._forwarders.complete(line.city, completion)  # 5, 6
-        if line.status is LineStatus.FAILED:  # 5
-            return CompletionAnswer(transaction_id=line.transaction_id, closed=False)
-        closed = await self._close_lines([(line, completion)])  # 6
-        return CompletionAnswer(transaction_id=line.transaction_id, closed=line.transaction_id in closed)
-
-    async def complete_batch(self, *, caller: str, batch: CompletionBatch) -> CompletionBatchAnswer:
-        """`complete` for every report of BATCH, with one exchange per city and one close transaction.
-
-        1-5. Each report is checked on its own exactly as `complete` checks it (`_check_completion`); a
-             refused one gets its error code with retry=false (resending it will never help), and never
-             refuses the others. A closed line answers closed=false and is not forwarded.
-        6.   The rest (pending lines, and failed lines, to close the issuer's log) go to their city as ONE
-             batch per city under the same batch id, the cities at once.
-        7.   A city that cannot be reached, fails the whole batch, or answers with results that do not
-             `.matches` the batch it was sent (an integrity error: a relay mixing up batches must never close
-             the wrong lines) gets retry=true with the error code for each of its reports; nothing of
-             those changes here (the report states a fact: the HQ keeps it and sends it again).
-        8.   A result from the city is passed back as it came when it is an error. When it is accepted, a
-             pending line is closed (printed copies x fee, or 0 yen) and a failed one never charged;
-             closed says whether this report closed the center's line, as `complete` answers. Only lines
-             the city acknowledged are closed, all of them in one database transaction.
+           Steps 1-3 and 5's refusal are `_check_completion`; a refused report gets its error code with
+           retry=false (resending it will never help).
+        6. The rest (pending lines, and failed lines, to close the issuer's log) go to their city as ONE batch
+           per city under the same batch id, the cities at once.
+        7. A city that cannot be reached, fails the whole batch, or answers with results that do not `.matches`
+           the batch it was sent (an integrity error: a relay mixing up batches must never close the wrong
+           lines) gets retry=true with the error code for each of its reports; nothing of those changes here
+           (the report states a fact: the HQ keeps it and sends it again).
+        8. A result from the city is passed back as it came when it is an error. When it is accepted, a pending
+           line is closed (printed copies x fee, or 0 yen) and a failed one never charged; closed says whether
+           this report closed the center's line. Only lines the city acknowledged are closed, all of them in
+           one database transaction.
         The answer has exactly one result per report, in the batch's order.
         """
         completions = batch.completions
@@ -437,8 +421,8 @@ class CenterService:
     def _check_completion(
         self, caller: str, completion: TaggedCompletion, line: SettlementLine | None
     ) -> SettlementLine:
-        """Steps 1-3 and 5 of `complete` for one report and the line it names (None: no such line); the line,
-        or the refusal raised."""
+        """Steps 1-3 and 5 of `complete_batch` for one report and the line it names (None: no such line); the
+        line, or the refusal raised."""
         self._check_kiosk(caller, kiosk_id=completion.kiosk_id, chain_id=completion.chain_id)  # 1
         if line is None:  # 2
             raise NotFoundError("no such transaction at the center", ja="該当する取引がありません。")

@@ -13,16 +13,13 @@ from yakuba.config import Deployment, Role
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
     RelayedIssuanceAnswer,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedHistorySubmission,
 )
 
@@ -32,8 +29,8 @@ _M = TypeVar("_M", bound=pydantic.BaseModel)
 
 
 class LgwanForwarders:
-    """Sends routed submissions and completions to each city's forwarder, keyed by transaction id (a batch of
-    completions by its batch id)."""
+    """Sends routed submissions, histories and batches of completions to each city's forwarder, keyed by
+    transaction id (a batch of completions by its batch id)."""
 
     __slots__ = ("_clients",)
 
@@ -56,11 +53,6 @@ class LgwanForwarders:
         # The envelope stays the issuer's base64 text: the center checks the rest and passes it on undecoded.
         return await self._client(city).call(
             PATH_ISSUANCES, submission, RelayedIssuanceAnswer, idempotency_key=submission.request.transaction_id
-        )
-
-    async def complete(self, city: str, completion: TaggedCompletion) -> CompletionAnswer:
-        return await self._client(city).call(
-            PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
         )
 
     async def complete_batch(self, city: str, batch: CompletionBatch) -> CompletionBatchAnswer:

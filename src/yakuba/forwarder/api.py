@@ -1,5 +1,4 @@
-"""The forwarder's routes: issuances, completions (one or a batch) and residents' histories from the center,
-health."""
+"""The forwarder's routes: issuances, batches of completions and residents' histories from the center, health."""
 
 from __future__ import annotations
 
@@ -14,12 +13,10 @@ from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
 from yakuba.wire.messages import (
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
     CompletionBatch,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedHistorySubmission,
 )
 
@@ -66,13 +63,6 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.request.transaction_id)
         return (await service.forward_issuance(body)).model_dump(mode="json")
-
-    @router.post(PATH_COMPLETIONS)
-    async def complete(
-        body: TaggedCompletion, _peer: Caller, service: Service, idempotency_key: IdempotencyKey = None
-    ) -> dict[str, Any]:
-        _check_key(idempotency_key, body.transaction_id)
-        return (await service.forward_completion(body)).model_dump(mode="json")
 
     @router.post(PATH_COMPLETION_BATCHES)
     async def complete_batch(

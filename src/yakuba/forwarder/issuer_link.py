@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from yakuba.wire import ServiceClient
 from yakuba.wire.messages import (
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
     RelayedIssuanceAnswer,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedHistorySubmission,
 )
 
 __all__ = ["ServiceIssuerLink"]
-
-_Answer = TypeVar("_Answer", RelayedIssuanceAnswer, CompletionAnswer, HistoryAnswer)
 
 
 class ServiceIssuerLink:
@@ -38,11 +31,6 @@ class ServiceIssuerLink:
         # Read as a RelayedIssuanceAnswer: the envelope stays the issuer's base64 text, never decoded here.
         return await self._client.call(
             PATH_ISSUANCES, submission, RelayedIssuanceAnswer, idempotency_key=submission.request.transaction_id
-        )
-
-    async def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
-        return await self._client.call(
-            PATH_COMPLETIONS, completion, CompletionAnswer, idempotency_key=completion.transaction_id
         )
 
     async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:

@@ -16,7 +16,6 @@ from yakuba.forwarder.errors import KindNotOfferedError, WrongCityError
 from yakuba.forwarder.routing import SYSTEM_OF_KIND
 from yakuba.wire.batches import batch_tally, send_batch_on
 from yakuba.wire.messages import (
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -45,7 +44,6 @@ class IssuerLink(Protocol):
     """One issuer of the city, reached over the backbone (yakuba.forwarder.issuer_link over mTLS)."""
 
     async def submit(self, submission: RoutedSubmission) -> RelayedIssuanceAnswer: ...
-    async def complete(self, completion: TaggedCompletion) -> CompletionAnswer: ...
     async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer: ...
     async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer: ...
 
@@ -129,25 +127,11 @@ class ForwarderService:
         )
         return answer
 
-    async def forward_completion(self, completion: TaggedCompletion) -> CompletionAnswer:
-        """Pass the kiosk's outcome to the issuer that issued it (routed as the issuance was) and count it."""
-        try:
-            link = self._route(city=completion.city, kind=completion.kind, transaction_id=completion.transaction_id)
-            answer = await link.complete(completion)
-            if answer.transaction_id != completion.transaction_id:
-                _log.error("integrity: completion answer for another transaction on tx=%s", completion.transaction_id)
-                raise UpstreamError("the issuer answered for another transaction")
-        except YakubaError as exc:
-            await self._count_many(_completion_counts([(completion, None, exc.code)]))
-            raise
-        await self._count_many(_completion_counts([(completion, answer.closed, None)]))
-        _log.info("tx=%s kind=%s completion=%s", completion.transaction_id, completion.kind, completion.outcome.value)
-        return answer
-
     async def forward_completions(self, batch: CompletionBatch) -> CompletionBatchAnswer:
-        """`forward_completion` for every report of BATCH, with one exchange per issuer.
+        """Pass each kiosk's outcome in BATCH to the issuer that issued it (routed as the issuance was), with one
+        exchange per issuer, and count it.
 
-        1-2. Each report is routed on its own, as a single one is (`_route`): one for another city or for a
+        1-2. Each report is routed on its own, as its issuance was (`_route`): one for another city or for a
              kind no issuer of this city holds gets that error with retry=false, and never refuses the others.
         3.   The others go to their issuer as ONE batch per issuer, under the same batch id, the issuers at once.
         4.   An issuer that cannot be reached or fails the whole batch, or that answers results that do not
@@ -155,7 +139,8 @@ class ForwarderService:
              must never have its results taken for another's), gets retry=true with the error code for each
              report sent to it: the center changes nothing for them and the HQ sends them again.
         5.   An issuer's results are passed back as they came (error codes and retry flags).
-        6.   Count every outcome as `forward_completion` counts it, in one counter write; a counting failure
+        6.   Count every outcome (`_completion_counts`: an error under its code, a report that closed its
+             transaction under its outcome, a repeated one not at all), in one counter write; a counting failure
              never fails the batch.
         The answer has exactly one result per report, in the batch's order.
         """

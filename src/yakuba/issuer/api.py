@@ -1,5 +1,5 @@
-"""The issuer's routes: issuances, completions (one or a batch) and residents' histories from the city's
-forwarder, status, health."""
+"""The issuer's routes: issuances, batches of completions and residents' histories from the city's forwarder,
+status, health."""
 
 from __future__ import annotations
 
@@ -14,16 +14,13 @@ from yakuba.pki import PeerIdentity
 from yakuba.wire import allow
 from yakuba.wire.messages import (
     PATH_COMPLETION_BATCHES,
-    PATH_COMPLETIONS,
     PATH_HISTORY,
     PATH_ISSUANCES,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     HistoryAnswer,
     IssuanceAnswer,
     RoutedSubmission,
-    TaggedCompletion,
     TaggedHistorySubmission,
 )
 
@@ -78,17 +75,6 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.request.transaction_id)
         answer: IssuanceAnswer = service.issue(body)
-        return answer.model_dump(mode="json")
-
-    @router.post(PATH_COMPLETIONS)
-    def complete(
-        body: TaggedCompletion,
-        _peer: Caller,
-        service: Service,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-    ) -> dict[str, Any]:
-        _check_key(idempotency_key, body.transaction_id)
-        answer: CompletionAnswer = service.complete(body)
         return answer.model_dump(mode="json")
 
     @router.post(PATH_COMPLETION_BATCHES)

@@ -8,8 +8,9 @@ The flow (architecture.md, "Request flow"):
    card's certificate and its signature over ``card_auth_digest(challenge, request_digest(request), kiosk)``.
    Relays add only their tags (chain, store); they never change ``request``, so the issuer can check the card
    signature again itself. The answer is a sealed envelope that only that kiosk transaction can open.
-3. ``POST /v1/completions``  kiosk -> HQ -> center -> forwarder -> issuer. The outcome (printed / voided /
-   abandoned, copies) closes the issuer's log entry, the center's settlement line and the HQ's billing line.
+3. ``POST /v1/completions``  kiosk -> HQ only. The outcome (printed / voided / abandoned, copies) closes the
+   HQ's billing line; the HQ's outbox sends it on in ``POST /v1/completion-batches`` HQ -> center -> forwarder
+   -> issuer, which close the center's settlement line and the issuer's log entry.
 
 Every hop sends ``Idempotency-Key: <transaction_id>`` (``yakuba.wire.IDEMPOTENCY_KEY_HEADER``): a role that
 sees a transaction id again answers what it answered the first time and never issues twice.
@@ -302,7 +303,7 @@ class CompletionResult(_Message):
     """What became of one completion of a batch.
 
     Exactly one of: ``closed`` (accepted: true when this report closed the transaction, false when it was
-    closed already), or ``error`` (the error code, as a single call would have answered it). ``retry`` tells
+    closed already), or ``error`` (the code of the error that refused this report). ``retry`` tells
     a transient error (a city that could not be reached: send it again later) from a final refusal (a report
     that does not match its transaction: resending it will never help; the operator must look).
     """
