@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from yakuba.issuer import EntryStatus, IssuanceLogStore
-from yakuba.issuer.log_entry import NewEntry
+from yakuba.issuer.log_entry import EntryClosing, NewEntry
 
 AT = dt.datetime(2025, 11, 26, 1, 0, tzinfo=dt.UTC)
 
@@ -69,9 +69,11 @@ def test_issue_close_and_fail(store: IssuanceLogStore) -> None:
     assert judged is not None
     assert judged.envelope is None
     assert dataclasses.replace(judged, envelope=b"sealed") == issued
-    close = {"status": EntryStatus.PRINTED, "copies_printed": 1, "copies_voided": 0, "at": AT}
-    assert store.close("tx-" + "c" * 32, **close) is True  # type: ignore[arg-type]
-    assert store.close("tx-" + "c" * 32, **close) is False  # type: ignore[arg-type]
+    close = EntryClosing(
+        transaction_id="tx-" + "c" * 32, status=EntryStatus.PRINTED, copies_printed=1, copies_voided=0, at=AT
+    )
+    assert store.close_many([close]) == [True]
+    assert store.close_many([close]) == [False]
     closed = store.fetch_entry("tx-" + "c" * 32)
     assert closed is not None
     assert closed.envelope is None
@@ -103,3 +105,55 @@ def test_only_issuing_entries_reserved_before_the_cutoff_are_failed_as_interrupt
         recent: (EntryStatus.ISSUING, None),
         done: (EntryStatus.ISSUED, None),
     }
+
+
+class _FailingAudit:
+    """An audit entry whose append fails as a full or broken database would."""
+
+    def write(self, tx: object) -> None:
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("disk I/O error"))
+
+
+def _issued(store: IssuanceLogStore, transaction_id: str) -> None:
+    entry = store.reserve(_new(transaction_id), serial_prefix="J229")
+    assert entry is not None
+    store.mark_issued(entry.id, pages=1, issued_at=AT, content_digest="d" * 64, envelope=b"sealed")
+
+
+def _closing(transaction_id: str, **changes: object) -> EntryClosing:
+    closing = EntryClosing(
+        transaction_id=transaction_id, status=EntryStatus.PRINTED, copies_printed=1, copies_voided=0, at=AT
+    )
+    return dataclasses.replace(closing, **changes)  # type: ignore[arg-type]
+
+
+def test_a_batch_of_closings_is_one_transaction_judging_each_entry(store: IssuanceLogStore) -> None:
+    ids = ["tx-" + c * 32 for c in "fgh"]
+    for transaction_id in ids[:2]:
+        _issued(store, transaction_id)
+    assert store.close_many([_closing(ids[0])]) == [True]
+    found = store.fetch_entries([*ids, ids[1]], with_envelope=False)
+    assert sorted(found) == ids[:2]  # the unknown id is simply absent; a repeated one read once
+    assert all(entry.envelope is None for entry in found.values())
+    # Already closed, open, unknown: each judged alone in the same transaction.
+    assert store.close_many([_closing(ids[0]), _closing(ids[1]), _closing(ids[2])]) == [False, True, False]
+    closed = store.fetch_entries(ids)
+    assert [closed[t].status for t in ids[:2]] == [EntryStatus.PRINTED, EntryStatus.PRINTED]
+    assert closed[ids[1]].envelope is None
+
+
+def test_a_failing_audit_entry_rolls_back_the_whole_batch(store: IssuanceLogStore) -> None:
+    from yakuba.errors import StoreError
+
+    ids = ["tx-" + c * 32 for c in "jk"]
+    for transaction_id in ids:
+        _issued(store, transaction_id)
+    with pytest.raises(StoreError):
+        store.close_many([_closing(ids[0]), _closing(ids[1], audit=_FailingAudit())])
+    # Neither is half written: both still issued, with their envelopes, and can be closed when sent again.
+    still = store.fetch_entries(ids)
+    assert [still[t].status for t in ids] == [EntryStatus.ISSUED, EntryStatus.ISSUED]
+    assert [still[t].envelope for t in ids] == [b"sealed", b"sealed"]
+    assert store.close_many([_closing(t) for t in ids]) == [True, True]

@@ -27,7 +27,8 @@ PATH_HEALTH = "/v1/health"
 Caller = Annotated[PeerIdentity, allow(Role.CENTER)]
 
 
-def _service(request: Request) -> ForwarderService:
+async def _service(request: Request) -> ForwarderService:
+    # async: FastAPI runs a plain-def dependency in a worker thread, a hop per request for an attribute read.
     service = getattr(request.app.state, "service", None)
     if not isinstance(service, ForwarderService):
         raise ConfigError("the forwarder service is not started")

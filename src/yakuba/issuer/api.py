@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from yakuba.config import Role
 from yakuba.errors import ConfigError, ValidationError
@@ -34,7 +35,8 @@ _SERIAL = r"^[0-9A-Z]{4}-[0-9]{8}$"
 Caller = Annotated[PeerIdentity, allow(Role.FORWARDER)]
 
 
-def _service(request: Request) -> IssuerService:
+async def _service(request: Request) -> IssuerService:
+    # async: FastAPI runs a plain-def dependency in a worker thread, a hop per request for an attribute read.
     service = getattr(request.app.state, "service", None)
     if not isinstance(service, IssuerService):
         raise ConfigError("the issuer service is not started")
@@ -64,46 +66,48 @@ def build_router() -> APIRouter:
     """The issuer's routes; the service is the app's `state.service`, set in its lifespan."""
     router = APIRouter()
 
-    # Plain `def` routes: the service reads the registry and renders synchronously, so FastAPI runs each
-    # request in its worker threads and the event loop stays free for other connections.
+    # The service reads the registry and renders synchronously: each call goes to the worker threads
+    # (run_in_threadpool) and the event loop stays free for other connections. The routes themselves are
+    # async, so parsing, the dependencies and the answer's serialisation cost no further thread hops.
     @router.post(PATH_ISSUANCES)
-    def issue(
+    async def issue(
         body: RoutedSubmission,
         _peer: Caller,
         service: Service,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.request.transaction_id)
-        answer: IssuanceAnswer = service.issue(body)
+        answer: IssuanceAnswer = await run_in_threadpool(service.issue, body)
         return answer.model_dump(mode="json")
 
     @router.post(PATH_COMPLETION_BATCHES)
-    def complete_batch(
+    async def complete_batch(
         body: CompletionBatch,
         _peer: Caller,
         service: Service,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.batch_id, what="batch id")
-        answer: CompletionBatchAnswer = service.complete_batch(body)
+        answer: CompletionBatchAnswer = await run_in_threadpool(service.complete_batch, body)
         return answer.model_dump(mode="json")
 
     @router.post(PATH_HISTORY)
-    def history(
+    async def history(
         body: TaggedHistorySubmission,
         _peer: Caller,
         service: Service,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> dict[str, Any]:
         _check_key(idempotency_key, body.request.transaction_id)
-        answer: HistoryAnswer = service.history(body)
+        answer: HistoryAnswer = await run_in_threadpool(service.history, body)
         return answer.model_dump(mode="json")
 
     @router.get(PATH_DOCUMENTS)
-    def document(
+    async def document(
         serial: Annotated[str, Path(pattern=_SERIAL)], _peer: Caller, service: Service
     ) -> dict[str, str | bool]:
-        return service.document_status(serial).answer()
+        status = await run_in_threadpool(service.document_status, serial)
+        return status.answer()
 
     @router.get(PATH_HEALTH)
     async def health(_peer: Caller, service: Service) -> dict[str, str]:

@@ -6,14 +6,19 @@ import dataclasses
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from yakuba.documents import SerialStatus
 from yakuba.errors import NotFoundError, ValidationError
 from yakuba.wire.messages import Outcome
 
+if TYPE_CHECKING:
+    from yakuba.issuer.audit_trail import AuditWrite
+
 __all__ = [
     "MAX_SERIAL_NUMBER",
     "DocumentStatus",
+    "EntryClosing",
     "EntryStatus",
     "LogEntry",
     "NewEntry",
@@ -73,6 +78,18 @@ class NewEntry:
     created_at: dt.datetime
     subject_hash: str | None = None
     """The audit log's subject of the person (yakuba.issuer.audit_trail), so the completion's entry names them too."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryClosing:
+    """How one completion report closes an open entry: its outcome, counts, time and audit entry."""
+
+    transaction_id: str
+    status: EntryStatus
+    copies_printed: int
+    copies_voided: int
+    at: dt.datetime
+    audit: AuditWrite | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from yakuba.documents import DocumentRequest, DocumentSigner, IssuedDocument, RenderEngine, issue_document
 from yakuba.issuer.audit_trail import AuditWrite
-from yakuba.issuer.log_entry import EntryStatus, LogEntry, NewEntry
+from yakuba.issuer.log_entry import EntryClosing, LogEntry, NewEntry
 from yakuba.issuer.service_controls import ServiceControl
 from yakuba.pki import CardTrust
 from yakuba.registry import (
@@ -39,6 +40,7 @@ class IssuanceLog(Protocol):
     AUDIT entry given to a change is appended in that change's own transaction (yakuba.issuer.audit_trail)."""
 
     def fetch_entry(self, transaction_id: str, *, with_envelope: bool = True) -> LogEntry | None: ...
+    def fetch_entries(self, transaction_ids: Collection[str], *, with_envelope: bool = True) -> dict[str, LogEntry]: ...
     def fetch_by_serial(self, serial: str) -> LogEntry | None: ...
     def reserve(self, entry: NewEntry, *, serial_prefix: str) -> LogEntry | None: ...
     def record_refusal(self, entry: NewEntry, *, reason: str, audit: AuditWrite | None = None) -> None: ...
@@ -54,16 +56,7 @@ class IssuanceLog(Protocol):
     ) -> None: ...
     def mark_failed(self, entry_id: int, *, reason: str) -> None: ...
     def fail_interrupted(self, *, reserved_before: dt.datetime, reason: str) -> int: ...
-    def close(
-        self,
-        transaction_id: str,
-        *,
-        status: EntryStatus,
-        copies_printed: int,
-        copies_voided: int,
-        at: dt.datetime,
-        audit: AuditWrite | None = None,
-    ) -> bool: ...
+    def close_many(self, closings: Sequence[EntryClosing]) -> list[bool]: ...
 
 
 class RegistryReads(Protocol):

@@ -24,7 +24,15 @@ from yakuba.issuer.errors import (
     TransactionConflictError,
     TransactionInProgressError,
 )
-from yakuba.issuer.log_entry import DocumentStatus, EntryStatus, LogEntry, NewEntry, document_status_of, serial_prefix
+from yakuba.issuer.log_entry import (
+    DocumentStatus,
+    EntryClosing,
+    EntryStatus,
+    LogEntry,
+    NewEntry,
+    document_status_of,
+    serial_prefix,
+)
 from yakuba.issuer.person_hash import PersonHasher
 from yakuba.issuer.planning import CertificatePlanner, Prepared
 from yakuba.issuer.ports import CardTrustSource, DocumentPress, IssuanceLog, RegistrySource, ServiceControlSource
@@ -34,7 +42,6 @@ from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     HISTORY_PURPOSE,
     MAX_HISTORY_RECORDS,
-    CompletionAnswer,
     CompletionBatch,
     CompletionBatchAnswer,
     CompletionResult,
@@ -362,17 +369,53 @@ class IssuerService:
             _log.warning("%d issuance(s) left in progress by an interrupted process marked failed", swept)
         return swept
 
-    def complete(self, completion: TaggedCompletion) -> CompletionAnswer:
-        """Close the transaction's log entry with the kiosk's outcome and delete the kept envelope.
+    def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
+        """Close the log entries of BATCH's reports with the kiosks' outcomes and delete the kept envelopes.
 
-        1. The entry exists (NotFoundError) and belongs to this kiosk, city and kind (a relay or a kiosk
-           closing someone else's transaction).
-        2. The counts agree with the outcome and the copies asked for.
-        3. Close only an entry still open (issued; or issuing, for abandoned): one atomic conditional
-           update, so a retried or concurrent report gets closed=false and changes nothing. Its
-           `issuance.completed` audit entry commits in the same transaction (a failed append fails the close).
+        1. Read every entry the batch names, in one query (without the envelopes).
+        2. Judge each report on its own (`_judge_completion`): its entry exists, belongs to this kiosk, city
+           and kind, and the counts agree with the outcome and the copies asked for. A refused report gets its
+           code with retry=false (resending it will never help) and never refuses the others.
+        3. Close the entries of the admitted reports in ONE transaction, each only if still open (issued; or
+           issuing, for abandoned: one conditional update, so a retried or concurrent report gets
+           closed=false and changes nothing), each with its `issuance.completed` audit entry. A StoreError (the
+           log's database failed: the transaction rolled back, none of them written) gives every admitted
+           report retry=true, so the HQ sends them again.
+        The answer has exactly one result per report, in the batch's order.
         """
-        entry = self._log_store.fetch_entry(completion.transaction_id, with_envelope=False)  # 1
+        entries = self._log_store.fetch_entries([c.transaction_id for c in batch.completions], with_envelope=False)
+        results: dict[int, CompletionResult] = {}
+        admitted: list[tuple[int, EntryClosing]] = []
+        for index, completion in enumerate(batch.completions):  # 2
+            tx = completion.transaction_id
+            try:
+                admitted.append((index, self._judge_completion(completion, entries.get(tx))))
+            except YakubaError as exc:
+                _log.info("completion refused tx=%s error=%s", tx, exc.code)
+                results[index] = CompletionResult(transaction_id=tx, error=exc.code, retry=False)
+        try:
+            closed = self._log_store.close_many([closing for _, closing in admitted])  # 3
+        except StoreError as exc:
+            _log.warning("completion batch %s: the log could not be written (%s)", batch.batch_id, exc.code)
+            for index, closing in admitted:
+                results[index] = CompletionResult(transaction_id=closing.transaction_id, error=exc.code, retry=True)
+        else:
+            for (index, closing), done in zip(admitted, closed, strict=True):
+                results[index] = CompletionResult(transaction_id=closing.transaction_id, closed=done)
+        ordered = [results[index] for index in range(len(batch.completions))]
+        _log.info(
+            "completion batch %s: reports=%d closed=%d refused=%d",
+            batch.batch_id,
+            len(ordered),
+            sum(1 for r in ordered if r.closed),
+            sum(1 for r in ordered if r.error is not None),
+        )
+        return CompletionBatchAnswer(batch_id=batch.batch_id, results=ordered)
+
+    def _judge_completion(self, completion: TaggedCompletion, entry: LogEntry | None) -> EntryClosing:
+        """How COMPLETION closes ENTRY, its log entry (None: this issuer has none), with its audit entry; or
+        the refusal: no such transaction, or one of another kiosk, city or kind (a relay or a kiosk closing
+        someone else's transaction), or counts that do not fit the outcome and the copies asked for."""
         if entry is None:
             raise NotFoundError("this issuer has no such transaction", ja="該当する取引がありません")
         if (entry.kiosk_id, entry.kind) != (completion.kiosk_id, completion.kind) or completion.city != self._city.code:
@@ -380,7 +423,7 @@ class IssuerService:
             raise ValidationError(
                 "the completion does not match the transaction it names", ja="完了報告が取引の内容と一致しません"
             )
-        _check_counts(completion, requested=entry.copies)  # 2
+        _check_counts(completion, requested=entry.copies)
         status = EntryStatus(completion.outcome.value)
         now = self._clock.now()
         audit = self._audit.completed(
@@ -395,45 +438,14 @@ class IssuerService:
             copies_printed=completion.copies_printed,
             copies_voided=completion.copies_voided,
         )
-        closed = self._log_store.close(  # 3
-            completion.transaction_id,
+        return EntryClosing(
+            transaction_id=entry.transaction_id,
             status=status,
             copies_printed=completion.copies_printed,
             copies_voided=completion.copies_voided,
             at=now,
             audit=audit,
         )
-        _log.info("completed tx=%s outcome=%s closed=%s", completion.transaction_id, status.value, closed)
-        return CompletionAnswer(transaction_id=completion.transaction_id, closed=closed)
-
-    def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
-        """`complete` for every report of BATCH, one after the other, each judged on its own.
-
-        1-3. Each report goes through `complete` itself (no second copy of its checks): its close and its
-             `issuance.completed` audit entry commit together, one transaction per report.
-        4.   A report `complete` refuses gets the refusal's code with retry=false (resending it will never
-             help) and never refuses the others; a StoreError (the log's database failed; that report's
-             transaction rolled back, nothing of it written) gets retry=true, so the HQ sends it again.
-        The answer has exactly one result per report, in the batch's order.
-        """
-        results: list[CompletionResult] = []
-        for completion in batch.completions:
-            tx = completion.transaction_id
-            try:
-                answer = self.complete(completion)  # 1-3
-            except YakubaError as exc:  # 4
-                _log.info("completion refused tx=%s error=%s", tx, exc.code)
-                results.append(CompletionResult(transaction_id=tx, error=exc.code, retry=isinstance(exc, StoreError)))
-            else:
-                results.append(CompletionResult(transaction_id=tx, closed=answer.closed))
-        _log.info(
-            "completion batch %s: reports=%d closed=%d refused=%d",
-            batch.batch_id,
-            len(results),
-            sum(1 for r in results if r.closed),
-            sum(1 for r in results if r.error is not None),
-        )
-        return CompletionBatchAnswer(batch_id=batch.batch_id, results=results)
 
     # --- the resident's own history --------------------------------------------------------------------------
     def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,18 @@ from sqlalchemy.orm import Session
 from yakuba.database import make_engine, migrate
 from yakuba.errors import StoreError
 from yakuba.issuer.audit_trail import AuditWrite
-from yakuba.issuer.log_entry import MAX_SERIAL_NUMBER, EntryStatus, LogEntry, NewEntry
+from yakuba.issuer.log_entry import MAX_SERIAL_NUMBER, EntryClosing, EntryStatus, LogEntry, NewEntry
 from yakuba.registry import RegistryDatabase, SqlRegistryTransaction
 from yakuba.registry.store import METADATA as REGISTRY_METADATA
 
-__all__ = ["MIGRATIONS", "REASON_CHARS", "VERSION_TABLE", "IssuanceLogStore", "RegistryReader", "issuance_log"]
+__all__ = [
+    "MIGRATIONS",
+    "REASON_CHARS",
+    "VERSION_TABLE",
+    "IssuanceLogStore",
+    "RegistryReader",
+    "issuance_log",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "issuer_alembic_version"
@@ -188,6 +195,17 @@ class IssuanceLogStore:
             )
         return None if row is None else _entry(row)
 
+    def fetch_entries(self, transaction_ids: Collection[str], *, with_envelope: bool = True) -> dict[str, LogEntry]:
+        """The entries of those of TRANSACTION_IDS that exist, by transaction id, in one query (for a batch of
+        completions; WITH_ENVELOPE as for `fetch_entry`)."""
+        if not transaction_ids:
+            return {}
+        columns = _ALL_COLUMNS if with_envelope else _COLUMNS_BUT_ENVELOPE
+        query = select(*columns).where(issuance_log.c.transaction_id.in_(sorted(set(transaction_ids))))
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {entry.transaction_id: entry for entry in map(_entry, rows)}
+
     def fetch_by_serial(self, serial: str) -> LogEntry | None:
         with self._begin() as conn:
             row = conn.execute(select(issuance_log).where(issuance_log.c.serial == serial)).mappings().first()
@@ -282,38 +300,39 @@ class IssuanceLogStore:
             )
             return int(done.rowcount)
 
-    def close(
-        self,
-        transaction_id: str,
-        *,
-        status: EntryStatus,
-        copies_printed: int,
-        copies_voided: int,
-        at: dt.datetime,
-        audit: AuditWrite | None = None,
-    ) -> bool:
-        """Set the outcome of an open entry and drop its envelope, with AUDIT in the same transaction; False
-        (and nothing audited) when it was not open (already closed)."""
-        open_states = [EntryStatus.ISSUED.value]
-        if status is EntryStatus.ABANDONED:
-            open_states.append(EntryStatus.ISSUING.value)
+    def close_many(self, closings: Sequence[EntryClosing]) -> list[bool]:
+        """Set the outcome of each open entry CLOSINGS name and drop its envelope, each with its audit entry, all
+        in ONE transaction; whether each closed, in their order.
+
+        An entry not open (already closed) is left alone and not audited; but they commit together:
+        a database failure rolls back every one of them, none is half written, and all may be sent again.
+        """
+        if not closings:
+            return []
         with self._begin() as conn:
-            done = conn.execute(
-                update(issuance_log)
-                .where(issuance_log.c.transaction_id == transaction_id, issuance_log.c.status.in_(open_states))
-                .values(
-                    status=status.value,
-                    copies_printed=copies_printed,
-                    copies_voided=copies_voided,
-                    completed_at=_text(at),
-                    envelope=None,
-                )
-            )
-            if done.rowcount != 1:
-                return False
-            if audit is not None:
-                audit.write(conn)
-            return True
+            return [_close_in(conn, closing) for closing in closings]
+
+
+def _close_in(conn: Connection, closing: EntryClosing) -> bool:
+    open_states = [EntryStatus.ISSUED.value]
+    if closing.status is EntryStatus.ABANDONED:
+        open_states.append(EntryStatus.ISSUING.value)
+    done = conn.execute(
+        update(issuance_log)
+        .where(issuance_log.c.transaction_id == closing.transaction_id, issuance_log.c.status.in_(open_states))
+        .values(
+            status=closing.status.value,
+            copies_printed=closing.copies_printed,
+            copies_voided=closing.copies_voided,
+            completed_at=_text(closing.at),
+            envelope=None,
+        )
+    )
+    if done.rowcount != 1:
+        return False
+    if closing.audit is not None:
+        closing.audit.write(conn)
+    return True
 
 
 class _RegistryReads(SqlRegistryTransaction):
