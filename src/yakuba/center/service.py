@@ -160,8 +160,9 @@ class CenterService:
         c. The card certificate chains to the JPKI, is in date, is not on the current CRL, and its key signed
            challenge + request digest + kiosk (a forged, lapsed, lost or revoked card; a relay altering the
            request). The CRL is the cached one from the JPKI, refused if stale.
-        d. The city is not suspended (an unresolved integrity error) and the (city, kind) is in its hours in
-           JST (issuing when the city's systems are not staffed to resolve problems).
+        d. The (city, kind) is in its hours in JST (issuing when the city's systems are not staffed to resolve
+           problems) and the city is not suspended (an unresolved integrity error; read with g, in one
+           worker-thread hop, as b is read with the earlier-try lookup).
         e. The catalogue: city participating, kind offered, basis, options and copies allowed (an option a
            city switched off; a request the issuer should never see).
         f. Route to the city the request names (residence: where the resident lives; honseki: the city
@@ -183,15 +184,13 @@ class CenterService:
         self._check_kiosk(caller, kiosk_id=request.kiosk_id, chain_id=submission.chain_id)  # a
         digest = request_digest(request.signed_form())
         challenge_hash = hashlib.sha256(submission.challenge).digest()
-        existing = await self._blocking(self._store.find_line, request.transaction_id)
+        existing = await self._blocking(self._admit, submission)  # b, in one worker-thread hop
         if existing is not None:
             return await self._resubmit(existing, submission, digest=digest, challenge_hash=challenge_hash)
-        await self._blocking(self._challenges.consume, submission.challenge, request.kiosk_id)  # b
         await self._verify_card(submission, digest=digest)  # c
         now = self._clock.now()
         entry = self._catalogue.entry(request.city, request.kind)  # e (its hours are needed for d)
-        await self._check_not_suspended(request.city)  # d
-        entry.hours.check_open(now)
+        entry.hours.check_open(now)  # d
         entry.check_request(request)  # e
         routed = _routed(submission, fee_yen=entry.fee_yen)  # f
         line = SettlementLine(  # g
@@ -208,7 +207,7 @@ class CenterService:
             fee_yen=entry.fee_yen,
             created_at=now,
         )
-        await self._blocking(self._store.open_line, line)
+        await self._blocking(self._open_line, line)  # d (suspension) and g, in one worker-thread hop
         _log.info(
             "issuance %s routed: city=%s kind=%s chain=%s copies=%d fee=%d",
             line.transaction_id,
@@ -219,6 +218,20 @@ class CenterService:
             line.fee_yen,
         )
         return await self._forward(line, routed)
+
+    def _admit(self, submission: TaggedSubmission) -> SettlementLine | None:
+        """The line of an earlier try of this transaction id, if any; else consume the challenge (step b)."""
+        request = submission.request
+        existing = self._store.find_line(request.transaction_id)
+        if existing is None:
+            self._challenges.consume(submission.challenge, request.kiosk_id)
+        return existing
+
+    def _open_line(self, line: SettlementLine) -> None:
+        """Open LINE unless its city is suspended (steps d and g)."""
+        if self._store.find_suspension(line.city) is not None:
+            raise CitySuspendedError()
+        self._store.open_line(line)
 
     async def _resubmit(
         self, line: SettlementLine, submission: TaggedSubmission, *, digest: bytes, challenge_hash: bytes
