@@ -90,6 +90,58 @@ def test_family_register_kinds_are_weekdays_only_in_the_sample(kind: str) -> Non
     assert not is_open(NISHITOKYO, kind, jst(2025, 6, 13, 23, 0))
 
 
+HOLIDAYS = (
+    jst(2026, 11, 23, 12, 0),  # 勤労感謝の日, a Monday
+    jst(2026, 5, 6, 12, 0),  # 振替休日 for 憲法記念日 on a Sunday, a Wednesday
+    jst(2027, 3, 22, 12, 0),  # 振替休日 for 春分の日 on a Sunday, a Monday
+    jst(2026, 9, 22, 12, 0),  # 国民の休日 between 敬老の日 and 秋分の日, a Tuesday
+)
+
+
+@pytest.mark.parametrize("kind", ["koseki-zenbu", "koseki-kojin", "fuhyo"])
+@pytest.mark.parametrize("holiday", HOLIDAYS)
+def test_family_register_kinds_are_not_issued_on_national_holidays(kind: str, holiday: dt.datetime) -> None:
+    for city in (NISHITOKYO, KODAIRA):
+        with pytest.raises(ServiceClosedError) as closed:
+            CATALOGUE.entry(city, kind).hours.check_open(holiday)
+        assert closed.value.text_en == "this certificate is not issued on national holidays"
+        assert closed.value.text_ja == "この証明書は祝日には交付していません。"
+    # The ordinary weekday after 勤労感謝の日 is served.
+    assert is_open(NISHITOKYO, kind, jst(2026, 11, 24, 12, 0))
+
+
+@pytest.mark.parametrize("holiday", HOLIDAYS)
+def test_every_day_kinds_are_issued_on_national_holidays(holiday: dt.datetime) -> None:
+    assert is_open(NISHITOKYO, "juminhyo", holiday)
+    assert is_open(KODAIRA, "inkan", holiday)
+
+
+def test_weekend_refusal_of_family_registers_names_holidays_too() -> None:
+    with pytest.raises(ServiceClosedError) as closed:
+        CATALOGUE.entry(NISHITOKYO, "koseki-zenbu").hours.check_open(jst(2026, 11, 21, 12, 0))
+    assert closed.value.text_en == "this certificate is issued on weekdays only, except national holidays"
+    assert closed.value.text_ja == "この証明書は平日（祝日を除く）のみ交付しています。"
+
+
+def test_a_citys_own_weekday_hours_close_on_holidays_unless_it_says_otherwise() -> None:
+    holiday, weekday = jst(2026, 11, 23, 12, 0), jst(2026, 11, 24, 12, 0)
+    own = ServiceHours(iso_weekdays=frozenset(range(1, 6)), closes=dt.time(20, 0))
+    opened = ServiceHours(iso_weekdays=frozenset(range(1, 6)), closed_on_holidays=False)
+    for hours, served_on_holiday in ((own, False), (opened, True)):
+        catalogue = Catalogue.from_policies((NISHITOKYO,), {NISHITOKYO: CityPolicy(family_register_hours=hours)})
+        entry = catalogue.entry(NISHITOKYO, "koseki-kojin")
+        entry.hours.check_open(weekday)
+        if served_on_holiday:
+            entry.hours.check_open(holiday)
+        else:
+            with pytest.raises(ServiceClosedError, match="national holidays"):
+                entry.hours.check_open(holiday)
+    # Hours that serve weekends stay open on holidays unless told otherwise.
+    ServiceHours().check_open(holiday)
+    with pytest.raises(ServiceClosedError, match="national holidays"):
+        ServiceHours(closed_on_holidays=True).check_open(holiday)
+
+
 def test_hours_are_data_a_city_can_change() -> None:
     late = ServiceHours(closes=dt.time(21, 0), closed_dates=frozenset({dt.date(2025, 6, 11)}))
     catalogue = Catalogue.from_policies((NISHITOKYO,), {NISHITOKYO: CityPolicy(hours=late)})

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import jpholiday
+
 from yakuba.center.errors import CityNotParticipatingError, KindNotOfferedError
 from yakuba.clock import JST
 from yakuba.errors import ServiceClosedError, ValidationError
@@ -89,6 +91,7 @@ YEAR_END_CLOSURE: frozenset[tuple[int, int]] = frozenset({(12, 29), (12, 30), (1
 
 EVERY_DAY = frozenset(range(1, 8))
 WEEKDAYS = frozenset(range(1, 6))
+WEEKEND = frozenset({6, 7})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +106,19 @@ class ServiceHours:
     """1 = Monday ... 7 = Sunday."""
     closed_month_days: frozenset[tuple[int, int]] = YEAR_END_CLOSURE
     closed_dates: frozenset[dt.date] = frozenset()
-    """One-off closures: national holidays for weekday-only kinds, system maintenance days."""
+    """One-off closures a city announces: system maintenance days, a local closure."""
+    closed_on_holidays: bool | None = None
+    """Closed on Japan's national holidays (国民の祝日, 振替休日, 国民の休日, as jpholiday computes them from the
+    law, so no city keeps a holiday table of its own). None, the default, follows the days of the week: hours
+    that serve no Saturday or Sunday are a city office's calendar and close on holidays too; hours that serve
+    weekends stay open on them. True or False says so outright."""
+
+    @property
+    def closes_on_holidays(self) -> bool:
+        """Whether national holidays are closed, with the default resolved (see closed_on_holidays)."""
+        if self.closed_on_holidays is not None:
+            return self.closed_on_holidays
+        return not self.iso_weekdays & WEEKEND
 
     def check_open(self, at: dt.datetime) -> None:
         """Raise ServiceClosedError unless AT (aware) is inside these hours, naming the rule that closes it."""
@@ -115,8 +130,17 @@ class ServiceHours:
                 ja="年末年始（12月29日～1月3日）および休止日はご利用いただけません。",
             )
         if day.isoweekday() not in self.iso_weekdays:
+            if self.closes_on_holidays:
+                raise ServiceClosedError(
+                    "this certificate is issued on weekdays only, except national holidays",
+                    ja="この証明書は平日（祝日を除く）のみ交付しています。",
+                )
             raise ServiceClosedError(
                 "this certificate is issued on weekdays only", ja="この証明書は平日のみ交付しています。"
+            )
+        if self.closes_on_holidays and jpholiday.is_holiday(day):
+            raise ServiceClosedError(
+                "this certificate is not issued on national holidays", ja="この証明書は祝日には交付していません。"
             )
         if not self.opens <= time < self.closes:
             opens, closes = self.opens.strftime("%H:%M"), self.closes.strftime("%H:%M")
@@ -130,8 +154,10 @@ class ServiceHours:
 DEFAULT_HOURS = ServiceHours()
 """06:30-23:00 JST every day except 29 Dec - 3 Jan."""
 
-WEEKDAY_HOURS = ServiceHours(iso_weekdays=WEEKDAYS)
-"""The same window on weekdays only: many cities' family-register systems are not run at weekends."""
+WEEKDAY_HOURS = ServiceHours(iso_weekdays=WEEKDAYS, closed_on_holidays=True)
+"""The same window on weekdays except national holidays: many cities' family-register systems are run on the
+city office's calendar, not at weekends or on holidays. (A city's own weekday-only hours close on holidays too
+unless they set closed_on_holidays=False.)"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jpholiday
+
 from yakuba.clock import JST, Clock
 from yakuba.config import Deployment
 from yakuba.registry import (
@@ -72,9 +74,10 @@ class TownCard:
 
 
 def next_open_weekday(after: dt.datetime) -> dt.datetime:
-    """10:00 JST on the first weekday after AFTER outside the year-end closure (a time every rule allows)."""
+    """10:00 JST on the first weekday after AFTER that is neither a national holiday (祝日, 振替休日, 国民の休日)
+    nor in the year-end closure: a time every rule allows, family registers included."""
     day = after.astimezone(JST).date() + dt.timedelta(days=1)
-    while day.weekday() >= 5 or (day.month, day.day) in CLOSED_DAYS:
+    while day.weekday() >= 5 or (day.month, day.day) in CLOSED_DAYS or jpholiday.is_holiday(day):
         day += dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time(10, 0), tzinfo=JST)
 

@@ -46,9 +46,10 @@ class RunDeployment:
 
 
 def service_hours_offset(now: dt.datetime | None = None) -> dt.timedelta:
-    """How far to move the clock so that it reads 10:00 JST on the next weekday outside the year-end closure:
-    every kind is served then (family registers are weekdays only), whatever the time the run starts. The
-    processes' clocks run on from there, so timeouts, expiries and the run's own duration stay real."""
+    """How far to move the clock so that it reads 10:00 JST on the next weekday that is no holiday and outside the
+    year-end closure: every kind is served then (family registers are weekdays only, holidays excepted), whatever
+    the time the run starts. The processes' clocks run on from there, so timeouts, expiries and the run's own
+    duration stay real."""
     start = now or SystemClock().now()
     return next_open_weekday(start) - start
 
