@@ -98,8 +98,23 @@ class RevocationCache:
             self._contacted_at = now
             _check_fresh(self._trust.crl, now=now)  # 5, for the CRL we keep
             return
+        # Parsing, checking and indexing a national CRL takes a while: in a worker thread, not the event loop.
+        crl, trust = await asyncio.to_thread(self._checked, fetched.der)  # 2, 3
+        number = _crl_number(crl)
+        if self._number is not None and number < self._number:  # 4
+            raise UpstreamError(f"the JPKI answered CRL #{number}, older than #{self._number} in use")
+        _check_fresh(crl, now=now)  # 5
+        if number != self._number:
+            _log.info("card CRL #%d installed (%d revoked)", number, len(trust.revoked))
+        self._trust = trust
+        self._number = number
+        self._contacted_at = now
+
+    def _checked(self, der: bytes) -> tuple[x509.CertificateRevocationList, CardTrust]:
+        """Steps 2 and 3 of `refresh`: the CRL parsed and signed by the user-authentication CA, and the trust
+        with it (its serials indexed)."""
         try:  # 2
-            crl = x509.load_der_x509_crl(fetched.der)
+            crl = x509.load_der_x509_crl(der)
         except ValueError as exc:
             raise UpstreamError("the JPKI answered a CRL that cannot be parsed") from exc
         issuer = self._anchors.intermediate  # 3
@@ -110,15 +125,7 @@ class RevocationCache:
             or not crl.is_signature_valid(public)
         ):
             raise UpstreamError("the JPKI answered a CRL not signed by the user-authentication CA")
-        number = _crl_number(crl)
-        if self._number is not None and number < self._number:  # 4
-            raise UpstreamError(f"the JPKI answered CRL #{number}, older than #{self._number} in use")
-        _check_fresh(crl, now=now)  # 5
-        if number != self._number:
-            _log.info("card CRL #%d installed (%d revoked)", number, sum(1 for _ in crl))
-        self._trust = self._anchors.with_crl(crl)
-        self._number = number
-        self._contacted_at = now
+        return crl, self._anchors.with_crl(crl)
 
     async def trust(self) -> CardTrust:
         """The card trust to verify a request with now; UpstreamError rather than stale revocation status.

@@ -31,6 +31,16 @@ class CardTrust:
     root: x509.Certificate
     intermediate: x509.Certificate
     crl: x509.CertificateRevocationList
+    revoked: frozenset[int]
+    """The CRL's serials, read once per CRL: looking a serial up in the CRL itself walks every entry (3.6 ms
+    per lookup at 10,000 entries, and the JPKI's CRL holds far more), on every request, twice per issuance."""
+
+    @classmethod
+    def of(
+        cls, *, root: x509.Certificate, intermediate: x509.Certificate, crl: x509.CertificateRevocationList
+    ) -> CardTrust:
+        """The anchors with CRL, its serials read (0.25 s for 100,000 entries: off an event loop)."""
+        return cls(root=root, intermediate=intermediate, crl=crl, revoked=frozenset(r.serial_number for r in crl))
 
     @classmethod
     def from_deployment(cls, dep: Deployment) -> CardTrust:
@@ -38,11 +48,11 @@ class CardTrust:
         root = x509.load_pem_x509_certificate(layout.jpki_root.cert.read_bytes())
         intermediate = x509.load_pem_x509_certificate(layout.jpki_auth.cert.read_bytes())
         intermediate.verify_directly_issued_by(root)
-        return cls(root=root, intermediate=intermediate, crl=load_crl(dep))
+        return cls.of(root=root, intermediate=intermediate, crl=load_crl(dep))
 
     def with_crl(self, crl: x509.CertificateRevocationList) -> CardTrust:
         """The same anchors with a newer CRL (the status service refreshes it in the background)."""
-        return CardTrust(root=self.root, intermediate=self.intermediate, crl=crl)
+        return CardTrust.of(root=self.root, intermediate=self.intermediate, crl=crl)
 
     def verify_certificate(self, der: bytes, *, now: dt.datetime) -> x509.Certificate:
         """Check a card certificate and return it parsed; raise VerificationError otherwise.
@@ -73,7 +83,7 @@ class CardTrust:
             )
         if now > cert.not_valid_after_utc:
             raise VerificationError("the card certificate has expired", ja="カードの電子証明書の有効期限が切れています")
-        if self.crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:  # 4
+        if cert.serial_number in self.revoked:  # 4
             raise VerificationError("the card certificate has been revoked", ja="カードの電子証明書は失効しています")
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey) or key.key_size != CARD_KEY_BITS:  # 5
