@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,13 @@ class Running:
 @pytest.fixture
 async def jpki(jpki_deployment: Deployment) -> AsyncIterator[Running]:
     """The JPKI status service on a free loopback port, and the center's mTLS session to it."""
-    dep = jpki_deployment
+    async with running_jpki(jpki_deployment) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_jpki(dep: Deployment) -> AsyncIterator[Running]:
+    """DEP's JPKI status service on a free loopback port, and the center's mTLS session to it."""
     instance = dep.jpki.instance
     identity = load_service_identity(dep, instance=instance, segment_id=listen_segment(dep, instance))
     async with Server(app=create_app(dep, instance=instance), identity=identity) as server:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from yakuba.config import Deployment, Role
+from yakuba.config import Deployment, Role, write_sample
 from yakuba.errors import AuthorizationError, ConfigError, ValidationError
 from yakuba.jpki import MAX_STATUS_BATCH, CardStatus, create_app, listen_segment
-from yakuba.pki import CardTrust, load_service_identity, revoke_card
+from yakuba.pki import CardTrust, add_lapsed_serials, init_pki, load_crl, load_service_identity, revoke_card
 from yakuba.pki.card import CardInfo
 from yakuba.wire import ServiceClient, client_session
 
-from .conftest import Running
+from .conftest import Running, running_jpki
 
 
 def _db_path(dep: Deployment) -> str:
@@ -130,3 +132,19 @@ def test_the_app_is_only_built_for_the_jpki_instance(deployment: Deployment) -> 
         create_app(deployment, instance=deployment.center.instance)
     with pytest.raises(ConfigError):
         listen_segment(deployment, "midori-hq")
+
+
+async def test_a_national_size_crl_arrives_whole(tmp_path: Path) -> None:
+    """100,000 lapsed cards make a CRL of about 2 MB (3 MB as JSON): it arrives in many reads, and the client
+    must take them all (a single read returned only the first part, which was then refused as not JSON)."""
+    dep = write_sample(tmp_path / "deployment")
+    init_pki(dep)
+    add_lapsed_serials(dep, 100_000, seed=1)
+    published = load_crl(dep)
+    async with running_jpki(dep) as running:
+        fetched = await running.client.fetch_crl(known_number=None)
+    assert fetched.der is not None
+    assert len(fetched.der) > 2_000_000
+    crl = x509.load_der_x509_crl(fetched.der)
+    assert crl.public_bytes(Encoding.DER) == published.public_bytes(Encoding.DER)
+    assert sum(1 for _ in crl) == 100_000

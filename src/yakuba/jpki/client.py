@@ -15,6 +15,7 @@ from yakuba.errors import UpstreamError, UpstreamTimeout
 from yakuba.jpki.api import PATH_CRL, PATH_STATUS, CrlAnswer, StatusAnswer
 from yakuba.jpki.service import CardStatus
 from yakuba.wire import ServiceClient
+from yakuba.wire.client import read_limited
 
 __all__ = ["MAX_CRL_BYTES", "CrlFetch", "JpkiClient"]
 
@@ -50,16 +51,12 @@ class JpkiClient:
         url = self._base_url + PATH_CRL
         try:
             async with self._session.get(url, params=params) as response:
-                if response.content_length is not None and response.content_length > MAX_CRL_BYTES:
-                    raise UpstreamError("the JPKI's CRL answer is larger than allowed")
-                payload = await response.content.read(MAX_CRL_BYTES + 1)
+                payload = await read_limited(response, limit=MAX_CRL_BYTES)
                 status = response.status
         except TimeoutError as exc:
             raise UpstreamTimeout("no answer from the JPKI status service in time") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"the JPKI status service failed ({type(exc).__name__})") from exc
-        if len(payload) > MAX_CRL_BYTES:
-            raise UpstreamError("the JPKI's CRL answer is larger than allowed")
         if status != 200:
             raise UpstreamError(f"the JPKI status service answered {status} to a CRL fetch")
         answer = _parse(CrlAnswer, payload)

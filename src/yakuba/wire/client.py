@@ -30,6 +30,7 @@ __all__ = [
     "TOTAL_TIMEOUT",
     "ServiceClient",
     "client_session",
+    "read_limited",
     "settle_transports",
 ]
 
@@ -163,7 +164,7 @@ class ServiceClient:
         for attempt in range(1, attempts + 1):
             try:
                 async with self._session.post(url, data=data, headers=headers) as response:
-                    payload = await _read_limited(response)
+                    payload = await read_limited(response)
                 return _interpret(response.status, payload, self._base_url)
             except TimeoutError as exc:
                 raise UpstreamTimeout(f"no answer from {self._base_url} in time") from exc
@@ -179,14 +180,18 @@ class ServiceClient:
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
 
-async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
-    if response.content_length is not None and response.content_length > MAX_RESPONSE_BYTES:
+async def read_limited(response: aiohttp.ClientResponse, *, limit: int = MAX_RESPONSE_BYTES) -> bytes:
+    """The whole body of RESPONSE, refused (UpstreamError) as soon as it is known to exceed LIMIT bytes.
+
+    Reads to the end of the body: a single ``content.read(n)`` returns what has arrived so far, which for an
+    answer of a few megabytes (a national CRL) is only its first part."""
+    if response.content_length is not None and response.content_length > limit:
         raise UpstreamError("the answer is larger than allowed")
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():
         size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
+        if size > limit:
             raise UpstreamError("the answer is larger than allowed")
         chunks.append(chunk)
     return b"".join(chunks)
