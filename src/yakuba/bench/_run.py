@@ -54,6 +54,9 @@ class Settings:
     """One document in this many is verified as the kiosk verifies it, after the run (at least one)."""
     postgres: str | None = None
     """A PostgreSQL server (postgresql://host:port) for the center's and the issuers' databases; else SQLite."""
+    revoked: int = 100_000
+    """Serials added to the JPKI's CRL before the run (yakuba.pki.add_lapsed_serials): the national list of
+    lapsed user-authentication certificates is long, and every verifier looks each card up in it."""
     profile: bool = False
     """Sample every role process with py-spy during the run (collapsed stacks in OUT/profiles/)."""
 
@@ -76,6 +79,7 @@ def run_bench(settings: Settings, *, out: Path, console: Console) -> dict[str, A
                 residents=settings.residents,
                 clock=clock,
                 databases=databases,
+                revoked=settings.revoked,
                 step=lambda text: status.update(f"{text}…"),
             )
         drive, window, origin, cpu, pids, refused, queued = _drive_deployment(town, settings, clock, out, console)

@@ -14,7 +14,7 @@ from yakuba.clock import JST, Clock
 from yakuba.config import CONFIG_FILE_NAME, SAMPLE_PORTS, Deployment, load_deployment, sample_deployment
 from yakuba.errors import ConfigError
 from yakuba.network.ports import free_port_block
-from yakuba.pki import init_pki
+from yakuba.pki import add_lapsed_serials, init_pki
 from yakuba.registry import RegistryDatabase, ResidentStatus, enrol_resident_card, generate_city, open_city_registry
 
 __all__ = ["BenchCard", "BenchTown", "create_town"]
@@ -55,12 +55,14 @@ def create_town(
     clock: Clock,
     seed: int = 2016,
     databases: dict[str, str] | None = None,
+    revoked: int = 0,
     step: Callable[[str], None] | None = None,
 ) -> BenchTown:
     """Write the deployment into FOLDER (KIOSKS kiosks spread over the sample's store chains, a free block of
     loopback ports), make its PKI, generate each city (RESIDENTS each) and enrol CARDS cards, alternating
     between the cities, for adults whose 住民票の写し a kiosk issues. DATABASES gives instances another database
-    URL than their SQLite file (PostgreSQL for the center and the issuers). STEP is told what is being done."""
+    URL than their SQLite file (PostgreSQL for the center and the issuers). REVOKED serials of lapsed cards are
+    added to the JPKI's CRL (none of them a bench card). STEP is told what is being done."""
     say = step or (lambda _text: None)
     config_path = _write_config(folder, kiosks=kiosks, databases=databases or {})
     dep = load_deployment(config_path)
@@ -102,6 +104,9 @@ def create_town(
             clock=clock,
         )
         made.append(BenchCard(city_code=code, path=enrolled.path, pin=enrolled.one_time_pin))
+    if revoked:  # after the cards are made, so no serial of theirs is listed
+        say(f"listing {revoked:,} lapsed cards on the JPKI's CRL")
+        add_lapsed_serials(dep, revoked, seed=seed)
     store_kiosks = tuple(k.instance for chain, k in dep.kiosks() if chain.kind == "store")
     return BenchTown(dep=dep, config_path=config_path, kiosks=store_kiosks, cards=tuple(made))
 

@@ -38,6 +38,12 @@ def bench_issuance(
         str | None,
         typer.Option(help="PostgreSQL server (postgresql://127.0.0.1:5432) for the center and issuers; else SQLite."),
     ] = None,
+    revoked: Annotated[
+        int,
+        typer.Option(
+            help="Lapsed cards' serials on the JPKI's CRL, as a national list has (0: the sample's few).", min=0
+        ),
+    ] = 100_000,
     profile: Annotated[bool, typer.Option(help="Sample every role process with py-spy (OUT/profiles/).")] = False,
     out: Annotated[Path, typer.Option(help="Folder for issuance.json, issuance.png and the roles' logs.")] = Path(
         "bench-output"
@@ -56,6 +62,7 @@ def bench_issuance(
         cards=cards,
         ceiling_seconds=ceiling,
         postgres=postgres,
+        revoked=revoked,
         profile=profile,
     )
     result = run_bench(settings, out=out, console=console)
@@ -68,7 +75,7 @@ def _show(console: Console, result: dict[str, Any]) -> None:
     database = "PostgreSQL" if settings["postgres"] else "SQLite"
     table = Table(
         title=f"end to end: {settings['mode']}, {settings['kiosks']} kiosks, "
-        f"{settings['workers']} worker(s), {database}"
+        f"{settings['workers']} worker(s), {database}, {settings['revoked']:,} serials on the CRL"
     )
     for column in ("figure", "value"):
         table.add_column(column)

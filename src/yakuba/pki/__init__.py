@@ -12,7 +12,14 @@ from yakuba.pki._certs import DOCUMENT_SIGNING_EKU, fingerprint_sha256, spiffe_u
 from yakuba.pki._crl_watch import CrlWatcher, card_was_issued
 from yakuba.pki._identity import PeerIdentity, ServiceIdentity, load_service_identity, peer_identity_from_der
 from yakuba.pki._inventory import CertificateInfo, CertificateKind, list_certificates
-from yakuba.pki._revocation import CRL_VALIDITY, REVOCATION_REASONS, is_revoked, load_crl, revoke_card
+from yakuba.pki._revocation import (
+    CRL_VALIDITY,
+    REVOCATION_REASONS,
+    add_lapsed_serials,
+    is_revoked,
+    load_crl,
+    revoke_card,
+)
 
 __all__ = [
     "CARD_CERT_VALIDITY",
@@ -28,6 +35,7 @@ __all__ = [
     "PeerIdentity",
     "PkiSummary",
     "ServiceIdentity",
+    "add_lapsed_serials",
     "card_was_issued",
     "fingerprint_sha256",
     "init_pki",
