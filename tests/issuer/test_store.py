@@ -157,3 +157,29 @@ def test_a_failing_audit_entry_rolls_back_the_whole_batch(store: IssuanceLogStor
     assert [still[t].status for t in ids] == [EntryStatus.ISSUED, EntryStatus.ISSUED]
     assert [still[t].envelope for t in ids] == [b"sealed", b"sealed"]
     assert store.close_many([_closing(t) for t in ids]) == [True, True]
+
+
+def test_the_sweep_for_interrupted_entries_reads_only_the_issuing_ones(tmp_path: Path) -> None:
+    """The real statement fail_interrupted sends, planned by SQLite: the partial index of the entries issuing
+    now, not a walk of every entry older than the cutoff (the whole log of the city's years)."""
+    from sqlalchemy import event
+
+    store = IssuanceLogStore.from_url(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    sent: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        store.fail_interrupted(reserved_before=AT, reason="interrupted")
+        assert len(sent) == 1
+        statement, parameters = sent[0]
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()  # type: ignore[arg-type]
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+        store.dispose()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "issuance_log_issuing" in details, details

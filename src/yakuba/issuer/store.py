@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -101,6 +102,10 @@ def _text(when: dt.datetime) -> str:
 def _time(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
+
+_ISSUING = issuance_log.c.status == literal_column(f"'{EntryStatus.ISSUING.value}'")
+"""The predicate of the partial index issuance_log_issuing (migration 0004), written as a literal: a plan made
+for a bound parameter (PostgreSQL's generic plan of a prepared statement) cannot prove the index's predicate."""
 
 _ALL_COLUMNS = tuple(issuance_log.c)
 _COLUMNS_BUT_ENVELOPE = tuple(c for c in issuance_log.c if c.name != "envelope")
@@ -292,10 +297,7 @@ class IssuanceLogStore:
         with self._begin() as conn:
             done = conn.execute(
                 update(issuance_log)
-                .where(
-                    issuance_log.c.status == EntryStatus.ISSUING.value,
-                    issuance_log.c.created_at < _text(reserved_before),
-                )
+                .where(_ISSUING, issuance_log.c.created_at < _text(reserved_before))
                 .values(status=EntryStatus.FAILED.value, reason=reason[:REASON_CHARS], envelope=None)
             )
             return int(done.rowcount)
