@@ -63,8 +63,9 @@ def run_chain(dep: Deployment, out: Path, console: Console) -> None:
     """Generate the town, start every role, issue every kind from the kiosks, show and keep the results."""
     clock = FixedClock(next_open_weekday(SystemClock().now()))
     console.print(
-        f"The network runs on a simulated clock set to {clock.now():%Y-%m-%d %H:%M} JST, a weekday inside "
-        "service hours, so every kind (family registers are weekdays only) can be shown whenever you run this."
+        f"The network runs on a simulated clock set to {clock.now():%Y-%m-%d %H:%M} JST, a weekday (not a national "
+        "holiday) inside service hours, so every kind (family registers are weekdays only) can be shown whenever "
+        "you run this."
     )
     with console.status(f"generating {DEMO_RESIDENTS} residents per city and enrolling their cards…"):
         town = SampleTown.create(dep, clock=clock, residents=DEMO_RESIDENTS, seed=2016)
