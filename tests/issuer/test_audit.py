@@ -1,4 +1,5 @@
-"""The issuer's audit wiring: every issuance, refusal and completion has its entry, or does not happen; histories."""
+"""The issuer's audit wiring: every issuance, refusal, completion and history reading has its entry, or does not
+happen; histories."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import Any
 
 import pytest
 
-from yakuba.audit import Actor, AuditEntry, load_subject_secret, open_deployment_log, subject_key
+from yakuba.audit import Actor, AuditEntry, load_subject_secret, open_deployment_log, subject_key, verify_log
+from yakuba.council.store import fetch_entries_of_type
 from yakuba.errors import StoreError, ValidationError, VerificationError, YakubaError
 from yakuba.issuer import EntryStatus
 from yakuba.issuer.app import build_service
-from yakuba.issuer.audit_trail import IssuerAudit
+from yakuba.issuer.audit_trail import EVENT_HISTORY_READ, IssuerAudit
 from yakuba.issuer.errors import CardNotRegisteredError
 from yakuba.pki.card import VirtualCardReader
+from yakuba.registry import KosekiMember
 from yakuba.wire import SealingBinding, TransactionKey, card_fingerprint, request_digest
 from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.messages import (
@@ -226,3 +229,180 @@ async def test_history_bad_input_is_refused_with_4xx(world: World, issuer: Issue
     foreign, _ = signed_history(world, world.foreign_card())
     with pytest.raises(CardNotRegisteredError):
         await history(issuer, foreign)
+
+
+# --- readings of the history -------------------------------------------------------------------------------
+
+HISTORY_READ_FIELDS = frozenset({"transaction_id", "city", "kiosk", "chain", "records"})
+"""Every field a `history.read` entry may hold: where, when, which kiosk transaction, how many records."""
+
+
+def readings_of(world: World, transaction_id: str) -> list[AuditEntry]:
+    """The `history.read` entries of one kiosk transaction in JUKI's log, integrated or pending, whole."""
+    opened = open_deployment_log(world.dep, JUKI)
+    try:
+        return [
+            e
+            for e in fetch_entries_of_type(opened.log.engine, EVENT_HISTORY_READ)
+            if e.fields.get("transaction_id") == transaction_id
+        ]
+    finally:
+        opened.log.engine.dispose()
+
+
+def outside_member(world: World) -> KosekiMember:
+    """A current member of a Nishitokyo register who lives elsewhere (no residence record here)."""
+    for register in world.registers:
+        for member in register.members:
+            if member.person_id is None and member.removed_on is None and not register.pending_filings:
+                return member
+    raise AssertionError("the generated city has no register member living elsewhere")
+
+
+def register_of_member(world: World, member: KosekiMember) -> int:
+    return next(r.id for r in world.registers if any(m.id == member.id for m in r.members))
+
+
+class UnwritableAuditLog:
+    """The issuer's real log for reads, whose appends fail after the first OK ones (a disk filling up)."""
+
+    def __init__(self, real: Any, *, ok: int = 0) -> None:
+        self.real = real
+        self.ok = ok
+        self.appends = 0
+
+    @property
+    def engine(self) -> Any:
+        return self.real.engine
+
+    def append(self, tx: Any, entry: AuditEntry) -> object:
+        self.appends += 1
+        if self.appends > self.ok:
+            raise StoreError("the audit entry cannot be written")
+        return self.real.append(tx, entry)
+
+    def entries_for_subject(self, subject_hash: str, **kwargs: Any) -> list[Any]:
+        return self.real.entries_for_subject(subject_hash, **kwargs)
+
+
+async def test_a_history_reading_is_audited_without_personal_data(world: World, issuer: IssuerCalls) -> None:
+    person = world.claim(world.ordinary)
+    card = world.enrol(person)
+    mine, _ = sign(world.dep, card, kind="juminhyo-kisai")
+    await issuer.issue(mine)
+    submission, key = signed_history(world, card)
+    (record,) = opened(await history(issuer, submission), submission, key).records
+    (reading,) = readings_of(world, submission.request.transaction_id)
+    assert set(reading.fields) <= HISTORY_READ_FIELDS  # nothing else: no serial, no kind, no content
+    assert dict(reading.fields) == {
+        "transaction_id": submission.request.transaction_id,
+        "city": CITY,
+        "kiosk": KIOSK,
+        "chain": CHAIN,
+        "records": 1,
+    }
+    assert reading.subject == subject_of(world, person.id)  # the keyed hash, never the id
+    assert (reading.actor.role, reading.actor.instance, reading.actor.staff_id) == ("issuer", JUKI, None)
+    assert reading.time == NOW
+    body = reading.canonical_bytes().decode("utf-8")
+    for personal in (card.serial, person.my_number, person.juminhyo_code, person.name.family, person.name.given):
+        assert personal not in body
+    # The reading is audited, not listed: the next reading shows the same issuance only, and is audited too.
+    again, again_key = signed_history(world, card)
+    assert opened(await history(issuer, again), again, again_key).records == [record]
+    (second,) = readings_of(world, again.request.transaction_id)
+    assert (second.subject, second.fields["records"]) == (reading.subject, 1)
+    readings = [e for e in events_of(world, reading.subject) if e.event_type == EVENT_HISTORY_READ]
+    assert len(readings) == 2
+
+
+async def test_a_reading_is_audited_once_per_subject_of_the_card(world: World, issuer: IssuerCalls) -> None:
+    """A card standing for a resident and a register member (利用登録): one entry for each subject, one commit."""
+    person, member = world.claim(world.ordinary), outside_member(world)
+    card = world.enrol(person)
+    world.registry.events.register_honseki_use(
+        serial=card.serial, koseki_member_id=member.id, register_id=register_of_member(world, member)
+    )
+    submission, key = signed_history(world, card)
+    assert opened(await history(issuer, submission), submission, key).records == []
+    readings = readings_of(world, submission.request.transaction_id)
+    secret = load_subject_secret(key_dir=world.dep.key_dir, log_name=JUKI)
+    assert sorted(e.subject or "" for e in readings) == sorted(
+        [subject_of(world, person.id), subject_key(secret, "koseki_member", str(member.id))]
+    )
+    assert all(e.fields["records"] == 0 and set(e.fields) <= HISTORY_READ_FIELDS for e in readings)
+    # All the entries or none: the second failing rolls the first back, and nothing is answered.
+    log = open_deployment_log(world.dep, JUKI)
+    failing = UnwritableAuditLog(log.log, ok=1)
+    audit = IssuerAudit(log=failing, subject_secret=secret, actor=Actor(role="issuer", instance=JUKI))
+    parts = build_service(world.dep, instance=JUKI, audit=audit, clock=world.clock)
+    try:
+        lost, _ = signed_history(world, card)
+        with pytest.raises(StoreError):
+            parts.service.history(lost)
+        assert failing.appends == 2
+    finally:
+        parts.close()
+        log.log.engine.dispose()
+    assert readings_of(world, lost.request.transaction_id) == []
+
+
+def test_a_history_whose_reading_cannot_be_audited_is_not_answered(world: World) -> None:
+    person = world.claim(world.ordinary)
+    card = world.enrol(person)
+    log = open_deployment_log(world.dep, JUKI)
+    failing = UnwritableAuditLog(log.log)
+    audit = IssuerAudit(
+        log=failing,
+        subject_secret=load_subject_secret(key_dir=world.dep.key_dir, log_name=JUKI),
+        actor=Actor(role="issuer", instance=JUKI),
+    )
+    parts = build_service(world.dep, instance=JUKI, audit=audit, clock=world.clock)
+    try:
+        submission, _ = signed_history(world, card)
+        with pytest.raises(StoreError):
+            parts.service.history(submission)
+        assert failing.appends == 1
+    finally:
+        parts.close()
+        log.log.engine.dispose()
+    assert readings_of(world, submission.request.transaction_id) == []
+
+
+async def test_the_log_with_readings_still_verifies(world: World, issuer: IssuerCalls) -> None:
+    person = world.claim(world.ordinary)
+    submission, _ = signed_history(world, world.enrol(person))
+    await history(issuer, submission)
+    opened_log = open_deployment_log(world.dep, JUKI, with_signer=True)
+    try:
+        opened_log.integrator().integrate_pending()
+        report = verify_log(opened_log.log.engine, log_key=opened_log.verifier)
+        (reading,) = opened_log.log.entries_for_subject(
+            subject_of(world, person.id),
+            event_types=[EVENT_HISTORY_READ],
+            visible_fields=HISTORY_READ_FIELDS,
+        )
+    finally:
+        opened_log.log.engine.dispose()
+    assert reading.fields["transaction_id"] == submission.request.transaction_id
+    assert reading.leaf_index is not None  # integrated: a leaf of the tree that verify_log recomputed
+    assert reading.leaf_index < report.tree_size
+
+
+async def test_a_refused_history_request_writes_no_reading(world: World, issuer: IssuerCalls) -> None:
+    card = world.enrol(world.claim(world.ordinary))
+    answered, _ = signed_history(world, card)
+    await history(issuer, answered)
+    assert len(readings_of(world, answered.request.transaction_id)) == 1
+    other_city, _ = signed_history(world, card, city="132110")
+    with pytest.raises(YakubaError):
+        await history(issuer, other_city)
+    submission, _ = signed_history(world, card)
+    tampered = submission.model_copy(update={"request": submission.request.model_copy(update={"kiosk_id": "evil-1"})})
+    with pytest.raises(VerificationError):
+        await history(issuer, tampered)
+    foreign, _ = signed_history(world, world.foreign_card())
+    with pytest.raises(CardNotRegisteredError):
+        await history(issuer, foreign)
+    for refused in (other_city, tampered, foreign):
+        assert readings_of(world, refused.request.transaction_id) == []

@@ -1,18 +1,23 @@
-"""The issuer's audit trail: the entries written with each issuance change, and a resident's own history from them."""
+"""The issuer's audit trail: the entries of each issuance change and history reading, and a resident's history."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yakuba.audit import RESIDENT_VISIBLE_FIELDS, Actor, AuditEntry, FieldValue, SubjectEvent, subject_key
 from yakuba.clock import JST
+from yakuba.database import in_transaction
 from yakuba.wire.messages import HistoryOutcome, HistoryRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 __all__ = [
     "EVENT_COMPLETED",
+    "EVENT_HISTORY_READ",
     "EVENT_ISSUED",
     "EVENT_REFUSED",
     "HISTORY_EVENTS",
@@ -28,6 +33,15 @@ EVENT_ISSUED = "issuance.issued"
 EVENT_REFUSED = "issuance.refused"
 EVENT_COMPLETED = "issuance.completed"
 HISTORY_EVENTS = (EVENT_ISSUED, EVENT_REFUSED, EVENT_COMPLETED)
+"""What a resident's history lists: their issuances, nothing else."""
+
+EVENT_HISTORY_READ = "history.read"
+"""A resident's issuance history was read at a kiosk (card verified end to end, PIN entered): an access to
+personal data (which certificates someone obtained, where and when), so it leaves a trace as an issuance does,
+and a stolen card and PIN used to look at someone's history shows afterwards. Not one of HISTORY_EVENTS: the
+history's wire record (HistoryRecord) describes an issuance (a kind, an outcome, copies) and has no way to
+say "read" without a new outcome, which kiosks already deployed would reject, losing the whole history; and a
+list showing its own readings grows by one line each time it is looked at."""
 
 SUBJECT_RESIDENT = "resident"
 """Subject kind of a resident of the city (their residence record id), as the registry's own log uses it."""
@@ -43,6 +57,10 @@ _OUTCOMES = {o.value: o for o in HistoryOutcome}
 
 class AuditPort(Protocol):
     """The issuer's audit log (yakuba.audit.AuditLog, in the issuer's own database)."""
+
+    @property
+    def engine(self) -> Engine:
+        """The database the log lives in, where entries of an access that changes nothing else are committed."""
 
     def append(self, tx: Any, entry: AuditEntry) -> object:
         """Write ENTRY inside the caller's transaction TX; StoreError fails that transaction."""
@@ -177,6 +195,38 @@ class IssuerAudit:
         }
         return self._write(EVENT_COMPLETED, subject=subject, at=at, fields=fields)
 
+    def history_read(
+        self,
+        *,
+        subject: str,
+        at: dt.datetime,
+        transaction_id: str,
+        city: str,
+        kiosk_id: str,
+        chain_id: str,
+        records: int,
+    ) -> AuditWrite:
+        """The entry of one reading of SUBJECT's history: where, when, in which kiosk transaction and how many
+        records the answer held; never which ones, nor anything of their content."""
+        fields: dict[str, FieldValue] = {
+            "transaction_id": transaction_id,
+            "city": city,
+            "kiosk": kiosk_id,
+            "chain": chain_id,
+            "records": records,
+        }
+        return self._write(EVENT_HISTORY_READ, subject=subject, at=at, fields=fields)
+
+    def write_alone(self, writes: Sequence[AuditWrite]) -> None:
+        """Append WRITES in one transaction of their own in the log's database, for an access that changes
+        nothing else (a history reading): all of them are written or none, and a failure is a StoreError."""
+
+        def work(conn: Connection) -> None:
+            for write in writes:
+                write.write(conn)
+
+        in_transaction(self.log.engine, work, what="writing the audit entries")
+
     def _write(
         self, event_type: str, *, subject: str | None, at: dt.datetime, fields: dict[str, FieldValue]
     ) -> AuditWrite:
@@ -187,7 +237,9 @@ class IssuerAudit:
         """The issuances about SUBJECTS (one person's subject hashes), one record per transaction, oldest first.
 
         1. Read only the entries whose hashed body names one of these subjects (the log re-checks each body
-           against its leaf hash): another person's entry cannot appear.
+           against its leaf hash): another person's entry cannot appear. Issuance events only (HISTORY_EVENTS,
+           selected in the query, so readings never take a place under the log's page limit): the readings of
+           the history (EVENT_HISTORY_READ) are audited but not listed.
         2. Join each issuance (or refusal) with its completion by transaction id, inside the issuer only.
         3. Keep time, kind, city, kiosk, chain, store, outcome and copies: no serial, no transaction id, no
            reason, no content.
