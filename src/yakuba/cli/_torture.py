@@ -38,6 +38,9 @@ def torture(
         typer.Option("--out", help="Keep the run here (deployment, logs, printed copies, report.json)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the town, the traffic and the faults.")] = 2016,
+    revoked: Annotated[
+        int, typer.Option("--revoked", min=0, help="Lapsed cards' serials added to the JPKI's CRL before the run.")
+    ] = 20_000,
 ) -> None:
     """Torture the issuance chain: two processes per role (center, issuers, ...), many kiosks and cards, faults on
     every link (delays, cut and stalled connections), double submissions, skewed clocks, processes killed and
@@ -61,6 +64,7 @@ def torture(
         rate=rate,
         workers=workers,
         seed=seed,
+        revoked=revoked,
         sample_interval_s=2.0 if duration is None else max(2.0, duration / 150),
     )
     report = run_torture(options, console)

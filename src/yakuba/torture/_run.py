@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from yakuba.clock import OffsetClock
 from yakuba.config import Role
 from yakuba.network.processes import Supervisor
+from yakuba.pki import add_lapsed_serials
 from yakuba.storehq.delivery import wait_until_reported
 from yakuba.torture._checks import CheckReport, check_run, violations_json
 from yakuba.torture._deployment import RunDeployment, build_deployment
@@ -57,6 +58,10 @@ class TortureOptions:
     start_timeout_s: float = 300.0
     """How long the role processes may take to answer their health checks: each imports, loads keys and
     fonts, and on a loaded 2-core machine twenty of them starting at once take minutes."""
+    revoked: int = 20_000
+    """Lapsed cards' serials added to the JPKI's CRL before the run (yakuba.pki.add_lapsed_serials), so every
+    verifier, the center's CRL fetch and the revocations of the run work on a list of some size (a 440 kB CRL
+    at 20,000: many reads per fetch), not on the sample's handful."""
     check_processes: int = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -121,6 +126,9 @@ def _run(options: TortureOptions, console: Console) -> TortureReport:
             per_city=per_city,
             on_card=lambda: progress.advance(task),
         )
+    if options.revoked:  # after the cards, so none of theirs is listed
+        with console.status(f"listing {options.revoked:,} lapsed cards on the JPKI's CRL…"):
+            add_lapsed_serials(run.dep, options.revoked, seed=options.seed)
     supervisor = Supervisor(
         dep=run.dep,
         config_path=run.config_path,
