@@ -107,3 +107,42 @@ def test_no_role_outlives_a_supervisor_killed_hard(tmp_path: Path) -> None:
     while time.monotonic() < deadline and not all(_gone(child) for child in children):
         time.sleep(0.2)
     assert all(_gone(child) for child in children)
+
+
+def test_roles_too_slow_for_the_start_timeout_are_named_and_every_process_is_stopped(tmp_path: Path) -> None:
+    """Some 16 processes cannot all import and answer within one second on any machine we run on: `up` names
+    the late ones, points at their logs, stops everything it started and exits non-zero."""
+    base = free_port_block(SAMPLE_PORTS)
+    folder = tmp_path / "dep"
+    made = subprocess.run(
+        [sys.executable, "-m", "yakuba", "init", str(folder), "--base-port", str(base)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    up = subprocess.Popen(
+        [sys.executable, "-m", "yakuba", "up", str(folder), "--start-timeout", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        children: set[int] = set()
+        while up.poll() is None:  # note every role process it starts, to check they all end
+            children.update(_children_of(up.pid))
+            time.sleep(0.05)
+        output, _ = up.communicate(timeout=60)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    assert up.returncode != 0, output
+    assert "not healthy after 1 s" in output, output
+    assert "their logs:" in output
+    assert children
+    deadline = time.monotonic() + 10
+    while not all(_gone(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(child) for child in children)

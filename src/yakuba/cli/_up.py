@@ -64,6 +64,14 @@ def up(
         ),
     ] = 1,
     clock_offset: ClockOffset = 0.0,
+    start_timeout: Annotated[
+        float,
+        typer.Option(
+            "--start-timeout",
+            min=1,
+            help="Seconds every role may take to answer its first health check (a busy or small machine needs more).",
+        ),
+    ] = 120.0,
 ) -> None:
     """Start every role of the deployment, and each city's operations console, on 127.0.0.1 as separate
     processes; Ctrl-C stops them all cleanly."""
@@ -85,7 +93,7 @@ def up(
     try:
         supervisor.start()
         with console.status("waiting until every role answers its health check…"):
-            supervisor.wait_healthy()
+            supervisor.wait_healthy(timeout=start_timeout)
         table = Table(title=f"deployment {dep.deployment.name}: every role is up")
         for column in ("instance", "role", "pid", "address"):
             table.add_column(column)

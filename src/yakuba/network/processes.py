@@ -34,8 +34,9 @@ __all__ = [
     "serve_instance",
 ]
 
-HEALTH_TIMEOUT_S = 60.0
-"""How long `up` waits for every role to answer its health check (first start renders fonts, loads keys)."""
+HEALTH_TIMEOUT_S = 120.0
+"""How long `up` waits by default for every role to answer its health check (first start renders fonts, loads
+keys; some 16 processes importing at once on 2 busy cores took most of the former 60 s); `up --start-timeout`."""
 
 HEALTH_POLL_S = 0.2
 """Pause between health checks while a role is starting."""
@@ -327,7 +328,7 @@ class Supervisor:
                     pending.remove(child)
             if pending and time.monotonic() > deadline:
                 names = ", ".join(sorted(c.name for c in pending))
-                raise ConfigError(f"not healthy after {timeout:.0f} s: {names}")
+                raise ConfigError(f"not healthy after {timeout:.0f} s: {names} (their logs: {self._log_dir})")
             if pending:
                 time.sleep(HEALTH_POLL_S)
 
