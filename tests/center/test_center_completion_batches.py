@@ -130,14 +130,14 @@ async def test_a_mixed_batch_gets_one_result_per_report_in_order(net: Network) -
     failed = _open(net, status=LineStatus.FAILED)
     failed_printed = _open(net, status=LineStatus.FAILED)
     with _store(net) as store:
-        assert store.close_line(
-            closed_before.transaction_id,
+        first = LineClosing(
+            transaction_id=closed_before.transaction_id,
             outcome="printed",
             copies_printed=1,
             copies_voided=0,
             amount_yen=FEE,
-            at=net.clock.now(),
         )
+        assert store.close_lines([first], at=net.clock.now()) == {closed_before.transaction_id}
     unknown = _report(_open(net)).model_copy(update={"transaction_id": f"tx-{uuid.uuid4().hex}"})
     batch = _batch(
         _report(printed, printed=2),
@@ -369,14 +369,10 @@ async def test_a_full_batch_closes_in_one_exchange_per_city(net: Network) -> Non
 async def test_the_store_closes_only_pending_lines_and_finds_only_existing_ones(net: Network) -> None:
     pending, closed, failed = _open(net), _open(net), _open(net, status=LineStatus.FAILED)
     with _store(net) as store:
-        assert store.close_line(
-            closed.transaction_id,
-            outcome="printed",
-            copies_printed=1,
-            copies_voided=0,
-            amount_yen=1,
-            at=net.clock.now(),
+        first = LineClosing(
+            transaction_id=closed.transaction_id, outcome="printed", copies_printed=1, copies_voided=0, amount_yen=1
         )
+        assert store.close_lines([first], at=net.clock.now()) == {closed.transaction_id}
         closings = [
             LineClosing(
                 transaction_id=line.transaction_id, outcome="printed", copies_printed=2, copies_voided=0, amount_yen=600

@@ -6,13 +6,12 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from yakuba.center import LineStatus, SettlementLine
 from yakuba.center.errors import TransactionConflictError
-from yakuba.center.ports import CitySuspension
+from yakuba.center.ports import CitySuspension, LineClosing
 from yakuba.center.store import SqlSettlementStore
 from yakuba.database import make_engine
 
@@ -65,18 +64,23 @@ def test_transitions_happen_once(store: SqlSettlementStore) -> None:
     store.open_line(line(1))
     store.open_line(line(2))
     store.mark_answered(line(1).transaction_id, at=T0)
-    closing: dict[str, Any] = {
-        "outcome": "printed",
-        "copies_printed": 2,
-        "copies_voided": 0,
-        "amount_yen": 400,
-        "at": T0,
-    }
-    assert store.close_line(line(1).transaction_id, **closing)
-    assert not store.close_line(line(1).transaction_id, **closing)
+
+    def closing(n: int) -> list[LineClosing]:
+        return [
+            LineClosing(
+                transaction_id=line(n).transaction_id,
+                outcome="printed",
+                copies_printed=2,
+                copies_voided=0,
+                amount_yen=400,
+            )
+        ]
+
+    assert store.close_lines(closing(1), at=T0) == {line(1).transaction_id}
+    assert store.close_lines(closing(1), at=T0) == set()
     assert not store.fail_line(line(1).transaction_id, reason="upstream_error", at=T0)
     assert store.fail_line(line(2).transaction_id, reason="upstream_timeout", at=T0)
-    assert not store.close_line(line(2).transaction_id, **closing)
+    assert store.close_lines(closing(2), at=T0) == set()
     first, second = store.find_line(line(1).transaction_id), store.find_line(line(2).transaction_id)
     assert first is not None
     assert second is not None
@@ -88,9 +92,10 @@ def test_rows_group_by_day_city_chain_kind(store: SqlSettlementStore) -> None:
     june10, june30, july1 = dt.date(2025, 6, 10), dt.date(2025, 6, 30), dt.date(2025, 7, 1)
     for n, day, kind in [(1, june10, "juminhyo"), (2, june10, "juminhyo"), (3, june30, "inkan"), (4, july1, "inkan")]:
         store.open_line(line(n, day=day, kind=kind))
-    store.close_line(
-        line(1).transaction_id, outcome="printed", copies_printed=2, copies_voided=0, amount_yen=400, at=T0
+    closing = LineClosing(
+        transaction_id=line(1).transaction_id, outcome="printed", copies_printed=2, copies_voided=0, amount_yen=400
     )
+    store.close_lines([closing], at=T0)
     store.fail_line(line(2).transaction_id, reason="not_eligible", at=T0)
     rows = store.settlement_rows(first_day=dt.date(2025, 6, 1), last_day=june30)
     assert [(r.day, r.kind, r.transactions, r.closed, r.failed, r.pending, r.amount_yen) for r in rows] == [

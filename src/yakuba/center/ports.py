@@ -169,18 +169,6 @@ class SettlementStore(Protocol):
     def fail_line(self, transaction_id: str, *, reason: str, at: dt.datetime) -> bool:
         """Pending and unanswered -> failed; whether this call changed it."""
 
-    def close_line(
-        self,
-        transaction_id: str,
-        *,
-        outcome: str,
-        copies_printed: int,
-        copies_voided: int,
-        amount_yen: int,
-        at: dt.datetime,
-    ) -> bool:
-        """Pending -> closed; whether this call changed it (false: closed or failed already)."""
-
     def close_lines(self, closings: Sequence[LineClosing], *, at: dt.datetime) -> set[str]:
         """Pending -> closed for each, in one database transaction; the ids this call changed."""
 

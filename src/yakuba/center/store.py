@@ -161,25 +161,6 @@ class SqlSettlementStore:
         )
         return self._run(lambda conn: conn.execute(statement).rowcount) == 1
 
-    def close_line(
-        self,
-        transaction_id: str,
-        *,
-        outcome: str,
-        copies_printed: int,
-        copies_voided: int,
-        amount_yen: int,
-        at: dt.datetime,
-    ) -> bool:
-        closing = LineClosing(
-            transaction_id=transaction_id,
-            outcome=outcome,
-            copies_printed=copies_printed,
-            copies_voided=copies_voided,
-            amount_yen=amount_yen,
-        )
-        return transaction_id in self.close_lines([closing], at=at)
-
     def close_lines(self, closings: Sequence[LineClosing], *, at: dt.datetime) -> set[str]:
         """Pending -> closed for each of CLOSINGS in ONE transaction (a batch costs one commit, not one per
         line), each by one conditional update, so a line another center process closed or
