@@ -31,8 +31,8 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def _start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
-    """`yakuba init` and `yakuba up` on a free block of ports; returns the process once every role is up."""
+def _launch_up(tmp_path: Path, *options: str) -> subprocess.Popen[str]:
+    """`yakuba init` on a free block of ports, then `yakuba up` with OPTIONS, its output on one pipe."""
     base = free_port_block(SAMPLE_PORTS)
     folder = tmp_path / "dep"
     made = subprocess.run(
@@ -42,13 +42,18 @@ def _start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
         check=False,
     )
     assert made.returncode == 0, made.stderr
-    up = subprocess.Popen(
-        [sys.executable, "-m", "yakuba", "up", str(folder)],
+    return subprocess.Popen(
+        [sys.executable, "-m", "yakuba", "up", str(folder), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def _start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """`yakuba init` and `yakuba up` on a free block of ports; returns the process once every role is up."""
+    up = _launch_up(tmp_path)
     lines: list[str] = []
     deadline = time.monotonic() + UP_TIMEOUT_S
     assert up.stdout is not None
@@ -112,22 +117,7 @@ def test_no_role_outlives_a_supervisor_killed_hard(tmp_path: Path) -> None:
 def test_roles_too_slow_for_the_start_timeout_are_named_and_every_process_is_stopped(tmp_path: Path) -> None:
     """Some 16 processes cannot all import and answer within one second on any machine we run on: `up` names
     the late ones, points at their logs, stops everything it started and exits non-zero."""
-    base = free_port_block(SAMPLE_PORTS)
-    folder = tmp_path / "dep"
-    made = subprocess.run(
-        [sys.executable, "-m", "yakuba", "init", str(folder), "--base-port", str(base)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    up = subprocess.Popen(
-        [sys.executable, "-m", "yakuba", "up", str(folder), "--start-timeout", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    up = _launch_up(tmp_path, "--start-timeout", "1")
     try:
         children: set[int] = set()
         while up.poll() is None:  # note every role process it starts, to check they all end

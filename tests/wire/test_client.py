@@ -302,42 +302,38 @@ def test_an_error_code_from_another_role_maps_back_in_a_process_that_never_impor
     assert done.stdout.strip() == "CardNotRegisteredError"
 
 
-async def _silent_server() -> tuple[asyncio.Server, list[asyncio.StreamWriter]]:
-    """A server that accepts and keeps every connection open without a word (a peer that never answers)."""
+async def _connected_to_a_silent_peer() -> tuple[asyncio.Transport, asyncio.StreamWriter]:
+    """A connection from this loop to a server that accepts it and never says a word (a peer that never
+    answers, not even a close_notify); our end, and the peer's end (also in this loop)."""
     held: list[asyncio.StreamWriter] = []
 
     async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         held.append(writer)
 
-    return await asyncio.start_server(hold, "127.0.0.1", 0), held
-
-
-async def test_settle_transports_aborts_a_connection_the_peer_never_closes() -> None:
-    server, held = await _silent_server()
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     transport, _ = await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
     server.close()
     while not held:
         await asyncio.sleep(0.01)
+    return transport, held[0]
+
+
+async def test_settle_transports_aborts_a_connection_the_peer_never_closes() -> None:
+    transport, peer = await _connected_to_a_silent_peer()
     # Both ends live in this loop: our connection and the one the silent server accepted.
     assert await settle_transports(timeout_s=0.2) == 2
-    for end in (transport, held[0].transport):
+    for end in (transport, peer.transport):
         assert end.is_closing()
         assert end.get_extra_info("socket").fileno() == -1  # the socket itself is closed, not left to the GC
 
 
 async def test_settle_transports_waits_for_a_connection_its_peer_closes() -> None:
-    server, held = await _silent_server()
-    port = server.sockets[0].getsockname()[1]
-    transport, _ = await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
-    server.close()
-    while not held:
-        await asyncio.sleep(0.01)
+    transport, peer = await _connected_to_a_silent_peer()
 
     async def close_later() -> None:
         await asyncio.sleep(0.1)
-        for writer in held:
-            writer.close()  # the peer goes: our side sees the end of the stream and closes by itself
+        peer.close()  # the peer goes: our side sees the end of the stream and closes by itself
 
     closer = asyncio.create_task(close_later())
     transport.close()
