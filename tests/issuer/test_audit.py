@@ -3,7 +3,9 @@ happen; histories."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from yakuba.issuer import EntryStatus
 from yakuba.issuer.app import build_service
 from yakuba.issuer.audit_trail import EVENT_HISTORY_READ, IssuerAudit
 from yakuba.issuer.errors import CardNotRegisteredError
+from yakuba.issuer.service import IssuerService
 from yakuba.pki.card import VirtualCardReader
 from yakuba.registry import KosekiMember
 from yakuba.wire import SealingBinding, TransactionKey, card_fingerprint, request_digest
@@ -285,6 +288,24 @@ class UnwritableAuditLog:
         return self.real.entries_for_subject(subject_hash, **kwargs)
 
 
+@contextlib.contextmanager
+def _service_whose_audit_fails(world: World, *, ok: int) -> Iterator[tuple[IssuerService, UnwritableAuditLog]]:
+    """The juki issuer's service over its real audit log, whose appends fail after the first OK ones."""
+    log = open_deployment_log(world.dep, JUKI)
+    failing = UnwritableAuditLog(log.log, ok=ok)
+    audit = IssuerAudit(
+        log=failing,
+        subject_secret=load_subject_secret(key_dir=world.dep.key_dir, log_name=JUKI),
+        actor=Actor(role="issuer", instance=JUKI),
+    )
+    parts = build_service(world.dep, instance=JUKI, audit=audit, clock=world.clock)
+    try:
+        yield parts.service, failing
+    finally:
+        parts.close()
+        log.log.engine.dispose()
+
+
 async def test_a_history_reading_is_audited_without_personal_data(world: World, issuer: IssuerCalls) -> None:
     person = world.claim(world.ordinary)
     card = world.enrol(person)
@@ -332,40 +353,22 @@ async def test_a_reading_is_audited_once_per_subject_of_the_card(world: World, i
     )
     assert all(e.fields["records"] == 0 and set(e.fields) <= HISTORY_READ_FIELDS for e in readings)
     # All the entries or none: the second failing rolls the first back, and nothing is answered.
-    log = open_deployment_log(world.dep, JUKI)
-    failing = UnwritableAuditLog(log.log, ok=1)
-    audit = IssuerAudit(log=failing, subject_secret=secret, actor=Actor(role="issuer", instance=JUKI))
-    parts = build_service(world.dep, instance=JUKI, audit=audit, clock=world.clock)
-    try:
+    with _service_whose_audit_fails(world, ok=1) as (service, failing):
         lost, _ = signed_history(world, card)
         with pytest.raises(StoreError):
-            parts.service.history(lost)
+            service.history(lost)
         assert failing.appends == 2
-    finally:
-        parts.close()
-        log.log.engine.dispose()
     assert readings_of(world, lost.request.transaction_id) == []
 
 
 def test_a_history_whose_reading_cannot_be_audited_is_not_answered(world: World) -> None:
     person = world.claim(world.ordinary)
     card = world.enrol(person)
-    log = open_deployment_log(world.dep, JUKI)
-    failing = UnwritableAuditLog(log.log)
-    audit = IssuerAudit(
-        log=failing,
-        subject_secret=load_subject_secret(key_dir=world.dep.key_dir, log_name=JUKI),
-        actor=Actor(role="issuer", instance=JUKI),
-    )
-    parts = build_service(world.dep, instance=JUKI, audit=audit, clock=world.clock)
-    try:
+    with _service_whose_audit_fails(world, ok=0) as (service, failing):
         submission, _ = signed_history(world, card)
         with pytest.raises(StoreError):
-            parts.service.history(submission)
+            service.history(submission)
         assert failing.appends == 1
-    finally:
-        parts.close()
-        log.log.engine.dispose()
     assert readings_of(world, submission.request.transaction_id) == []
 
 
