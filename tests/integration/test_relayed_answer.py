@@ -82,6 +82,22 @@ def _recorder(seen: list[dict[str, Any]], change: Callable[[dict[str, Any]], dic
     return hook
 
 
+async def _refused_when(
+    hooked: Chain, upstream: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> tuple[YakubaError, list[dict[str, Any]]]:
+    """Issue a 住民票 with UPSTREAM's answer altered by CHANGE on its way down; the refusal the kiosk gets, and
+    the answers the HQ passed down to the kiosk."""
+    to_kiosk: list[dict[str, Any]] = []
+    hooked.answer_hooks[upstream] = change
+    hooked.answer_hooks[HQ] = _recorder(to_kiosk)
+    try:
+        with pytest.raises(YakubaError) as refused:
+            await _issue(hooked, hooked.town.card(Situation.HOUSEHOLD, city_code=NISHITOKYO), "juminhyo")
+    finally:
+        hooked.answer_hooks.clear()
+    return refused.value, to_kiosk
+
+
 def _non_canonical(answer: dict[str, Any]) -> dict[str, Any]:
     """The same envelope bytes in other base64 text, where the padding leaves unused bits to set: a relay
     that decoded and encoded again would give the canonical text back, one passing the text on would not."""
@@ -130,49 +146,27 @@ async def test_an_answer_for_another_transaction_is_still_refused_by_the_next_re
     """The issuer (checked by the forwarder) or the center (checked by the HQ) answering for another
     transaction: refused there, never passed down to the kiosk, nothing printed."""
     crossed = "tx-" + "e" * 32
-    to_kiosk: list[dict[str, Any]] = []
-    hooked.answer_hooks[upstream] = lambda answer: {**answer, "transaction_id": crossed}
-    hooked.answer_hooks[HQ] = _recorder(to_kiosk)
-    try:
-        with pytest.raises(YakubaError) as refused:
-            await _issue(hooked, hooked.town.card(Situation.HOUSEHOLD, city_code=NISHITOKYO), "juminhyo")
-    finally:
-        hooked.answer_hooks.clear()
-    assert refused.value.code == "upstream_error"
-    assert (
-        f"the {'issuer' if upstream == ISSUER else 'center'} answered for another transaction" in refused.value.text_en
-    )
+    refused, to_kiosk = await _refused_when(hooked, upstream, lambda answer: {**answer, "transaction_id": crossed})
+    assert refused.code == "upstream_error"
+    assert f"the {'issuer' if upstream == ISSUER else 'center'} answered for another transaction" in refused.text_en
     assert to_kiosk == []
 
 
 async def test_an_envelope_that_is_not_base64_passes_the_relays_and_is_refused_at_the_kiosk(hooked: Chain) -> None:
     """The relays do not decode the envelope, so they pass text that is not base64 on; the kiosk, which reads
     the answer as an IssuanceAnswer, refuses it before anything is charged or printed."""
-    to_kiosk: list[dict[str, Any]] = []
-    hooked.answer_hooks[ISSUER] = lambda answer: {**answer, "envelope": "not base64!"}
-    hooked.answer_hooks[HQ] = _recorder(to_kiosk)
-    try:
-        with pytest.raises(YakubaError) as refused:
-            await _issue(hooked, hooked.town.card(Situation.HOUSEHOLD, city_code=NISHITOKYO), "juminhyo")
-    finally:
-        hooked.answer_hooks.clear()
+    refused, to_kiosk = await _refused_when(hooked, ISSUER, lambda answer: {**answer, "envelope": "not base64!"})
     assert [answer["envelope"] for answer in to_kiosk] == ["not base64!"]  # through the forwarder, center, HQ
-    assert refused.value.code == "upstream_error"
-    assert "IssuanceAnswer" in refused.value.text_en
+    assert refused.code == "upstream_error"
+    assert "IssuanceAnswer" in refused.text_en
 
 
 async def test_an_envelope_text_over_the_limit_is_refused_by_the_first_relay(hooked: Chain) -> None:
     """An envelope text longer than the base64 of the largest envelope is refused by the forwarder (it never
     reaches the center, the HQ or the kiosk)."""
-    to_kiosk: list[dict[str, Any]] = []
-    hooked.answer_hooks[ISSUER] = lambda answer: {**answer, "envelope": "A" * (ENVELOPE_TEXT_LIMIT + 4)}
-    hooked.answer_hooks[HQ] = _recorder(to_kiosk)
-    try:
-        with pytest.raises(YakubaError) as refused:
-            await _issue(hooked, hooked.town.card(Situation.HOUSEHOLD, city_code=NISHITOKYO), "juminhyo")
-    finally:
-        hooked.answer_hooks.clear()
-    assert refused.value.code == "upstream_error"
+    oversized = "A" * (ENVELOPE_TEXT_LIMIT + 4)
+    refused, to_kiosk = await _refused_when(hooked, ISSUER, lambda answer: {**answer, "envelope": oversized})
+    assert refused.code == "upstream_error"
     issuer_port = next(cfg.port for _, cfg in hooked.dep.services() if cfg.instance == ISSUER)
-    assert f":{issuer_port} answered something that is not a RelayedIssuanceAnswer" in refused.value.text_en
+    assert f":{issuer_port} answered something that is not a RelayedIssuanceAnswer" in refused.text_en
     assert to_kiosk == []
