@@ -11,14 +11,16 @@ import warnings
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from yakuba.errors import VerificationError
 from yakuba.network._roles import find_instance, health_caller
 from yakuba.pki import CardTrust, load_service_identity
 from yakuba.pki._authority import load_authority
+from yakuba.pki._certs import CertificateProfile, build_ca_certificate, build_leaf_certificate
+from yakuba.pki._keys import PrivateKey
 from yakuba.pki._layout import KeyLayout
 from yakuba.wire._tls import client_ssl_context
 
@@ -78,45 +80,38 @@ def test_bodies_that_are_not_json_text_are_4xx_and_change_nothing(fuzz_chain: Fu
 
 def _card_like(
     issuer_cert: x509.Certificate,
-    issuer_key: object,
+    issuer_key: PrivateKey,
     *,
-    key: object | None = None,
+    key: PrivateKey | None = None,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
+    profile: CertificateProfile | None = None,
 ) -> bytes:
+    """A certificate built as the JPKI builds a card's (the card profile's usages) unless told otherwise."""
     now = dt.datetime.now(dt.UTC)
-    public = (key or rsa.generate_private_key(public_exponent=65537, key_size=2048)).public_key()  # type: ignore[attr-defined]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "1234")])
-        )
-        .issuer_name(issuer_cert.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - dt.timedelta(days=1))
-        .not_valid_after(not_after or now + dt.timedelta(days=365))
-        .sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = build_leaf_certificate(
+        subject=x509.Name(
+            [x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"), x509.NameAttribute(NameOID.COMMON_NAME, "1234")]
+        ),
+        public_key=(key or rsa.generate_private_key(public_exponent=65537, key_size=2048)).public_key(),
+        issuer=(issuer_cert, issuer_key),
+        profile=profile or CertificateProfile.card(),
+        not_before=not_before or now - dt.timedelta(days=1),
+        not_after=not_after or now + dt.timedelta(days=365),
     )
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def _self_made_ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+def _ca(name: str, key: PrivateKey, *, issuer: tuple[x509.Certificate, PrivateKey] | None = None) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(key, hashes.SHA256())
+    return build_ca_certificate(
+        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+        key=key,
+        path_length=0,
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=3650),
+        issuer=issuer,
     )
-    return cert, key
 
 
 def test_almost_right_card_certificates_are_refused(fuzz_chain: FuzzChain) -> None:
@@ -130,18 +125,9 @@ def test_almost_right_card_certificates_are_refused(fuzz_chain: FuzzChain) -> No
     assert trust.verify_certificate(genuine, now=now)  # the control: built right, it passes
     # A JPKI "signing" certificate: issued by a signing CA under the same JPKI root, not by the auth CA.
     signing_ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    signing_ca = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "JPKI signing CA")]))
-        .issuer_name(root.cert.subject)
-        .public_key(signing_ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(root.key, hashes.SHA256())  # type: ignore[arg-type]
-    )
-    other_ca, other_key = _self_made_ca("JPKI user authentication CA")  # same name, wrong key
+    signing_ca = _ca("JPKI signing CA", signing_ca_key, issuer=(root.cert, root.key))
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other_ca = _ca("JPKI user authentication CA", other_key)  # same name, wrong key
     variants = {
         "truncated": genuine[: len(genuine) // 2],
         "empty": b"",
@@ -161,6 +147,16 @@ def test_almost_right_card_certificates_are_refused(fuzz_chain: FuzzChain) -> No
         ),
         "wrong CA": _card_like(other_ca, other_key),
         "signing certificate": _card_like(signing_ca, signing_ca_key),
+        # The same, had the auth CA issued it: its usages still say what it is for.
+        "signing usage (non-repudiation)": _card_like(
+            auth.cert, auth.key, profile=CertificateProfile(content_commitment=True)
+        ),
+        "server certificate": _card_like(
+            auth.cert, auth.key, profile=CertificateProfile(extended_key_usages=(ExtendedKeyUsageOID.SERVER_AUTH,))
+        ),
+        "a CA certificate": _ca(
+            "1234", rsa.generate_private_key(public_exponent=65537, key_size=2048), issuer=(auth.cert, auth.key)
+        ).public_bytes(serialization.Encoding.DER),
     }
     # Each is refused, and for its own reason: the resident and the operator are told what is wrong.
     reason = {
@@ -174,6 +170,9 @@ def test_almost_right_card_certificates_are_refused(fuzz_chain: FuzzChain) -> No
         "not yet valid": "not valid yet",
         "wrong CA": "not issued by the JPKI user-authentication CA",
         "signing certificate": "not issued by the JPKI user-authentication CA",
+        "signing usage (non-repudiation)": "not a user-authentication certificate",
+        "server certificate": "not a user-authentication certificate",
+        "a CA certificate": "not a user-authentication certificate",
     }
     assert set(reason) == set(variants)
     told = {}

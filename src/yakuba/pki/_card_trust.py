@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from yakuba.config import Deployment
 from yakuba.errors import VerificationError
@@ -22,6 +24,31 @@ CARD_KEY_BITS = 2048
 """The real card's user-authentication key is RSA-2048; anything else is not a My Number card."""
 
 _DIGEST_SIZE = 32
+
+_E = TypeVar("_E", bound=x509.ExtensionType)
+
+
+def _is_for_authentication(cert: x509.Certificate) -> bool:
+    """Whether CERT's extensions make it a user-authentication certificate (see verify_certificate, 6)."""
+    try:
+        extensions = cert.extensions  # parsed here: a malformed extension is a refusal, not a crash
+        usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
+        return False
+    if not usage.digital_signature or usage.content_commitment or usage.key_cert_sign:
+        return False
+    basic = _optional(extensions, x509.BasicConstraints)  # both optional in an end entity: judged where present
+    extended = _optional(extensions, x509.ExtendedKeyUsage)
+    if basic is not None and basic.ca:
+        return False
+    return extended is None or ExtendedKeyUsageOID.CLIENT_AUTH in extended
+
+
+def _optional(extensions: x509.Extensions, kind: type[_E]) -> _E | None:
+    try:
+        return extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +89,9 @@ class CardTrust:
         3. It is inside its validity period (an expired card; a card lapses on its 5th birthday after issue).
         4. Its serial is not on the CRL (a card lapsed by a move, a name change, a death, or reported lost).
         5. Its key is RSA-2048 as on the real card (a downgraded key).
+        6. It is made for authenticating a person: an end entity whose key usage is digital signature without
+           non-repudiation (that is the JPKI signing certificate's) and, where it names extended usages,
+           client authentication among them.
         """
         try:  # 1
             cert = x509.load_der_x509_certificate(der)
@@ -88,6 +118,11 @@ class CardTrust:
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey) or key.key_size != CARD_KEY_BITS:  # 5
             raise VerificationError("the card key is not RSA-2048", ja="カードの鍵の種類が正しくありません")
+        if not _is_for_authentication(cert):  # 6
+            raise VerificationError(
+                "the card certificate is not a user-authentication certificate",
+                ja="カードの証明書が利用者証明用電子証明書ではありません",
+            )
         return cert
 
     @staticmethod
