@@ -23,11 +23,11 @@ from yakuba.bench._ceiling import measure_ceiling
 from yakuba.bench._clock import run_clock
 from yakuba.bench._cpu import CpuSample, sample_cpu
 from yakuba.bench._driver import Drive, EmulatedCard, KioskFleet
-from yakuba.bench._postgres import postgres_databases
 from yakuba.bench._report import Window, machine, summarise, write_chart, write_json
 from yakuba.bench._town import BenchTown, create_town
 from yakuba.clock import JST, OffsetClock
 from yakuba.config import Role, sample_deployment
+from yakuba.network.run_databases import run_databases
 
 __all__ = ["Settings", "run_bench"]
 
@@ -68,7 +68,7 @@ def run_bench(settings: Settings, *, out: Path, console: Console) -> dict[str, A
     load_before = os.getloadavg()
     with (
         tempfile.TemporaryDirectory(prefix="yakuba-bench-") as tmp,
-        _databases(settings.postgres) as databases,
+        run_databases(settings.postgres, sample_deployment(), run="bench") as databases,
     ):
         folder = Path(tmp)
         with console.status("preparing the deployment…") as status:
@@ -117,16 +117,6 @@ def run_bench(settings: Settings, *, out: Path, console: Console) -> dict[str, A
     write_json(out / "issuance.json", result)
     write_chart(out / "issuance.png", result, latencies)
     return result
-
-
-def _databases(server_url: str | None) -> contextlib.AbstractContextManager[dict[str, str]]:
-    """Fresh PostgreSQL databases for the center and every issuer of the sample, or none (SQLite files)."""
-    if server_url is None:
-        return contextlib.nullcontext({})
-    sample = sample_deployment()
-    instances = [sample["center"]["instance"]]
-    instances += [issuer["instance"] for city in sample["cities"] for issuer in city["issuers"]]
-    return postgres_databases(server_url, instances)
 
 
 def _drive_deployment(

@@ -14,6 +14,7 @@ from yakuba.clock import JST, Clock
 from yakuba.config import CONFIG_FILE_NAME, SAMPLE_PORTS, Deployment, load_deployment, sample_deployment
 from yakuba.errors import ConfigError
 from yakuba.network.ports import free_port_block
+from yakuba.network.run_databases import use_databases
 from yakuba.pki import add_lapsed_serials, init_pki
 from yakuba.registry import RegistryDatabase, ResidentStatus, enrol_resident_card, generate_city, open_city_registry
 
@@ -133,10 +134,7 @@ def _write_config(folder: Path, *, kiosks: int, databases: dict[str, str]) -> Pa
                 "location": f"{chain['name']} ベンチ{index + 1}号店",
             }
         )
-    services = [data["center"], *(issuer for city in data["cities"] for issuer in city["issuers"])]
-    for service in services:
-        if service["instance"] in databases:
-            service["database"] = databases[service["instance"]]
+    use_databases(data, databases)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CONFIG_FILE_NAME
     path.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -41,6 +41,13 @@ def torture(
     revoked: Annotated[
         int, typer.Option("--revoked", min=0, help="Lapsed cards' serials added to the JPKI's CRL before the run.")
     ] = 20_000,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL server (postgresql://127.0.0.1:5432) for the center's and issuers' databases, "
+            "created for the run and dropped after it; else SQLite files."
+        ),
+    ] = None,
 ) -> None:
     """Torture the issuance chain: two processes per role (center, issuers, ...), many kiosks and cards, faults on
     every link (delays, cut and stalled connections), double submissions, skewed clocks, processes killed and
@@ -65,6 +72,7 @@ def torture(
         workers=workers,
         seed=seed,
         revoked=revoked,
+        postgres=postgres,
         sample_interval_s=2.0 if duration is None else max(2.0, duration / 150),
     )
     report = run_torture(options, console)

@@ -13,6 +13,7 @@ import tomli_w
 from yakuba.clock import SystemClock
 from yakuba.config import CONFIG_FILE_NAME, SAMPLE_PORTS, Deployment, Role, load_deployment, sample_deployment
 from yakuba.network.ports import free_port_block
+from yakuba.network.run_databases import use_databases
 from yakuba.network.sample_town import next_open_weekday
 from yakuba.pki import init_pki
 
@@ -54,9 +55,12 @@ def service_hours_offset(now: dt.datetime | None = None) -> dt.timedelta:
     return next_open_weekday(start) - start
 
 
-def build_deployment(folder: Path, *, kiosks: int, name: str = "torture") -> RunDeployment:
+def build_deployment(
+    folder: Path, *, kiosks: int, name: str = "torture", databases: dict[str, str] | None = None
+) -> RunDeployment:
     """Write the sample deployment with KIOSKS store kiosks in all (spread over the store chains) into FOLDER,
-    and its PKI; every service gets a second port for its processes behind the proxy."""
+    and its PKI; every service gets a second port for its processes behind the proxy. DATABASES gives the center
+    and issuers another database URL than their SQLite file (yakuba.network.run_databases)."""
     extra = max(0, kiosks - 3)
     services = SAMPLE_PORTS  # every instance of the sample (and its spare ports)
     base = free_port_block(services + extra + services)
@@ -75,6 +79,7 @@ def build_deployment(folder: Path, *, kiosks: int, name: str = "torture") -> Run
             }
         )
         next_port += 1
+    use_databases(data, databases or {})
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / CONFIG_FILE_NAME
     config_path.write_text(

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from yakuba.clock import OffsetClock
-from yakuba.config import Role
+from yakuba.config import Role, sample_deployment
 from yakuba.network.processes import Supervisor
+from yakuba.network.run_databases import run_databases
 from yakuba.pki import add_lapsed_serials
 from yakuba.storehq.delivery import wait_until_reported
 from yakuba.torture._checks import CheckReport, check_run, violations_json
@@ -63,6 +64,10 @@ class TortureOptions:
     verifier, the center's CRL fetch and the revocations of the run work on a list of some size (a 440 kB CRL
     at 20,000: many reads per fetch), not on the sample's handful."""
     check_processes: int = max(1, min(4, os.cpu_count() or 1))
+    postgres: str | None = None
+    """A PostgreSQL server (postgresql://host:port) for the center's and the issuers' databases, where their
+    worker processes meet as a real deployment's servers do (row locks and transactions of a server database,
+    not SQLite's one writer per file); else SQLite files."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -102,7 +107,8 @@ def run_torture(options: TortureOptions, console: Console) -> TortureReport:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     try:
-        return _run(options, console)
+        with run_databases(options.postgres, sample_deployment(), run="torture") as databases:
+            return _run(options, console, databases)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
@@ -110,10 +116,10 @@ def run_torture(options: TortureOptions, console: Console) -> TortureReport:
         handler.close()
 
 
-def _run(options: TortureOptions, console: Console) -> TortureReport:
+def _run(options: TortureOptions, console: Console, databases: dict[str, str]) -> TortureReport:
     began = time.monotonic()
     with console.status("writing the deployment and its PKI…"):
-        run = build_deployment(options.folder / "deployment", kiosks=max(options.concurrency, 3))
+        run = build_deployment(options.folder / "deployment", kiosks=max(options.concurrency, 3), databases=databases)
     clock = OffsetClock(run.clock_offset)
     per_city = _per_city_cards(options.concurrency, len(run.dep.cities))
     with Progress(console=console, transient=True) as progress:

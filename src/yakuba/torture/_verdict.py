@@ -40,6 +40,7 @@ def report_json(report: TortureReport) -> dict[str, Any]:
         "requests": len(attempts),
         "concurrency": report.options.concurrency,
         "workers": report.options.workers,
+        "database": "PostgreSQL" if report.options.postgres else "SQLite",
         "outcomes": Counter(a.outcome for a in attempts),
         "codes": codes,
         "copies_printed": sum(len(a.printed) for a in attempts),
@@ -88,7 +89,9 @@ def print_verdict(report: TortureReport, console: Console, *, soak: bool) -> Non
     attempts = data["requests"]
     rate = attempts / report.drive.seconds if report.drive.seconds else 0.0
     run.add_row(
-        "transactions", f"{attempts} from {data['concurrency']} kiosks at once, {data['workers']} processes per role"
+        "transactions",
+        f"{attempts} from {data['concurrency']} kiosks at once, {data['workers']} processes per role, "
+        f"center and issuers on {data['database']}",
     )
     run.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     run.add_row(
