@@ -249,6 +249,10 @@ def test_the_package_verifies_and_a_changed_byte_does_not(
     }
     assert (clip["requested_start"], clip["requested_end"]) == (_at(1.1).isoformat(), _at(5.3).isoformat())
     assert len(clip["source_segments"]) == 3
+    # Unblurred, a smart cut: the whole GOPs inside the window are the recorder's own data, the edges re-encoded.
+    assert clip["frames_copied_as_recorded"] > 0
+    assert clip["frames_re_encoded"] > 0
+    assert clip["frames_copied_as_recorded"] + clip["frames_re_encoded"] == clip["frames"]
     assert (package / "receipt.pdf").read_bytes().startswith(b"%PDF")
     assert REQUESTER not in (package / "manifest.json").read_text(encoding="utf-8")
     with pytest.raises(PackageInvalidError):

@@ -490,6 +490,10 @@ def _clip_meta(clip: ClipResult) -> dict[str, Any]:
         "actual_first": _iso(clip.actual_first),
         "actual_last": _iso(clip.actual_last),
         "frames": clip.frames,
+        # How much of the clip is the recorder's own picture data and how much was re-encoded (the boundary
+        # GOPs of a smart cut; every frame when blurred): what a court may ask of evidence.
+        "frames_copied_as_recorded": clip.copied,
+        "frames_re_encoded": clip.frames - clip.copied,
         "fps": str(clip.fps),
         "audio": clip.audio,
         "blurred": clip.blurred,
