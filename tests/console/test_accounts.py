@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,56 @@ def test_wrong_passwords_lock_the_account_and_the_answer_never_says_so(
     clock.advance(LOCKOUT)
     _token, session = service.login(login="suzuki", password=PASSWORD)
     assert session.staff.login == "suzuki"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_guesses_sent_at_once_get_no_more_tries_than_guesses_sent_one_by_one(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An online guesser sends many passwords at the same moment: each reads the account unlocked while the
+    others are still being verified. No more than LOCK_AFTER_FAILURES of them may reach the password check,
+    and the account is locked after them, on a server database as on SQLite."""
+    url = (
+        f"sqlite:///{tmp_path / 'console.sqlite3'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_schema_url")
+    )
+    store = SqlConsoleStore.from_url(url)
+    clock = FixedClock(dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST))
+    checked: list[str] = []
+
+    class Counting(PasswordHashing):
+        def verify(self, encoded: str, password: str) -> bool:
+            checked.append(encoded)  # the account's hash, or the stand-in a refused attempt spends its time on
+            return super().verify(encoded, password)
+
+    service = ConsoleAccess(store=store, clock=clock, hashing=Counting(FAST))
+    service.add_staff(login="sato", role=StaffRole.SUPERVISOR, password=PASSWORD)
+    guesses = 4 * LOCK_AFTER_FAILURES
+    barrier = threading.Barrier(guesses)
+    refused: list[BaseException] = []
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        try:
+            service.login(login="sato", password=f"guess number {n:04d}")
+        except LoginFailedError as exc:
+            refused.append(exc)
+
+    try:
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(refused) == guesses
+        row = store.fetch_staff_for_login("sato")
+        assert row is not None
+        assert checked.count(row.password_hash) == LOCK_AFTER_FAILURES, len(checked)
+        with pytest.raises(LoginFailedError):  # locked: even the right password is refused now
+            service.login(login="sato", password=PASSWORD)
+        clock.advance(LOCKOUT)
+        _token, session = service.login(login="sato", password=PASSWORD)
+        assert session.staff.login == "sato"
+    finally:
+        store.dispose()

@@ -58,7 +58,10 @@ class ConsoleStore(Protocol):
     def add_staff(self, *, login: str, role: StaffRole, password_hash: str, at: dt.datetime) -> Staff: ...
     def set_password(self, staff_id: int, password_hash: str) -> None: ...
     def fetch_staff_for_login(self, login: str) -> _StaffRowLike | None: ...
-    def record_failed_login(self, staff_id: int, *, lock_after: int, locked_until: dt.datetime) -> None: ...
+    def claim_login_attempt(
+        self, staff_id: int, *, now: dt.datetime, lock_after: int, locked_until: dt.datetime
+    ) -> int: ...
+    def lock(self, staff_id: int, *, until: dt.datetime) -> None: ...
     def record_login(self, staff_id: int) -> None: ...
     def open_session(
         self, *, token_hash: bytes, staff_id: int, csrf_token: str, at: dt.datetime, expires_at: dt.datetime
@@ -116,8 +119,10 @@ class ConsoleAccess:
            accounts by the answer or its timing).
         2. A disabled or locked account: LoginFailedError, the same answer as a wrong password (a guesser
            learns nothing from the lock).
-        3. Wrong password: count it; the LOCK_AFTER_FAILURES-th in a row locks the account for LOCKOUT
-           (online guessing).
+        3. Count the attempt before the password is checked, atomically: guesses sent at the same moment each
+           get their own number, and past LOCK_AFTER_FAILURES they lock the account unchecked (online guessing
+           gets LOCK_AFTER_FAILURES tries per LOCKOUT however it is sent). A wrong password whose number is
+           LOCK_AFTER_FAILURES locks the account for LOCKOUT.
         4. Right password: reset the count, rehash if the parameters were raised since, open a session with a
            random token (only its hash is stored) and a random CSRF token, ending after SESSION_LIFETIME.
         """
@@ -131,8 +136,16 @@ class ConsoleAccess:
             self._hashing.dummy_verify(password)
             _log.warning("login refused: staff %d is disabled or locked", row.staff.id)
             raise LoginFailedError()
-        if not self._hashing.verify(row.password_hash, password):  # 3
-            self._store.record_failed_login(row.staff.id, lock_after=LOCK_AFTER_FAILURES, locked_until=now + LOCKOUT)
+        attempt = self._store.claim_login_attempt(  # 3
+            row.staff.id, now=now, lock_after=LOCK_AFTER_FAILURES, locked_until=now + LOCKOUT
+        )
+        if not attempt:
+            self._hashing.dummy_verify(password)
+            _log.warning("login refused: staff %d is locked (attempts at once)", row.staff.id)
+            raise LoginFailedError()
+        if not self._hashing.verify(row.password_hash, password):
+            if attempt >= LOCK_AFTER_FAILURES:
+                self._store.lock(row.staff.id, until=now + LOCKOUT)
             _log.warning("login refused: wrong password for staff %d", row.staff.id)
             raise LoginFailedError()
         self._store.record_login(row.staff.id)  # 4

@@ -19,8 +19,10 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    Update,
     delete,
     insert,
+    or_,
     select,
     update,
 )
@@ -100,6 +102,10 @@ def _staff(row: RowMapping) -> Staff:
     )
 
 
+def _locking(staff_id: int, until: dt.datetime) -> Update:
+    return update(staff_table).where(staff_table.c.id == staff_id).values(failed_logins=0, locked_until=until)
+
+
 class SqlConsoleStore:
     """Staff and sessions; every change is one short transaction."""
 
@@ -154,20 +160,33 @@ class SqlConsoleStore:
         statement = select(staff_table).order_by(staff_table.c.id)
         return [_staff(r) for r in self._run(lambda conn: list(conn.execute(statement).mappings()), "list staff")]
 
-    def record_failed_login(self, staff_id: int, *, lock_after: int, locked_until: dt.datetime) -> None:
-        """Count a failure; at LOCK_AFTER failures in a row, lock the account until LOCKED_UNTIL."""
+    def claim_login_attempt(
+        self, staff_id: int, *, now: dt.datetime, lock_after: int, locked_until: dt.datetime
+    ) -> int:
+        """Count one more password attempt before it is checked, in one statement (concurrent attempts each get
+        their own number, on PostgreSQL as on SQLite): its number in the run of failures, or 0 when the account
+        is locked at NOW. The attempt past LOCK_AFTER locks the account until LOCKED_UNTIL and gets 0."""
 
-        def work(conn: Connection) -> None:
-            failures = conn.execute(
-                select(staff_table.c.failed_logins).where(staff_table.c.id == staff_id)
-            ).scalar_one()
-            failures += 1
-            values: dict[str, object] = {"failed_logins": failures}
-            if failures >= lock_after:
-                values = {"failed_logins": 0, "locked_until": locked_until}
-            conn.execute(update(staff_table).where(staff_table.c.id == staff_id).values(**values))
+        def work(conn: Connection) -> int:
+            unlocked = or_(staff_table.c.locked_until.is_(None), staff_table.c.locked_until <= now)
+            number = conn.execute(
+                update(staff_table)
+                .where(staff_table.c.id == staff_id, unlocked)
+                .values(failed_logins=staff_table.c.failed_logins + 1)
+                .returning(staff_table.c.failed_logins)
+            ).scalar_one_or_none()
+            if number is None:
+                return 0
+            if number > lock_after:
+                conn.execute(_locking(staff_id, locked_until))
+                return 0
+            return int(number)
 
-        self._run(work, "record failed login")
+        return self._run(work, "count login attempt")
+
+    def lock(self, staff_id: int, *, until: dt.datetime) -> None:
+        """Lock the account until UNTIL, its run of failures starting again from zero after."""
+        self._run(lambda conn: conn.execute(_locking(staff_id, until)), "lock account")
 
     def record_login(self, staff_id: int) -> None:
         statement = update(staff_table).where(staff_table.c.id == staff_id).values(failed_logins=0, locked_until=None)
