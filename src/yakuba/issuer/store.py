@@ -161,7 +161,7 @@ def _values(entry: NewEntry, *, status: EntryStatus, reason: str | None = None) 
 
 
 class IssuanceLogStore:
-    """The issuance log on SQLite or PostgreSQL; implements `yakuba.issuer.service.IssuanceLog`.
+    """The issuance log on SQLite or PostgreSQL; implements `yakuba.issuer.ports.IssuanceLog`.
 
     Every method is one short transaction of its own; the unique transaction id is what makes a concurrent
     duplicate lose (IntegrityError), on one node or many.
@@ -351,7 +351,7 @@ class _RegistryReads(SqlRegistryTransaction):
 
 
 class RegistryReader:
-    """Read transactions on the city's registry of record; implements `yakuba.issuer.service.RegistrySource`."""
+    """Read transactions on the city's registry of record; implements `yakuba.issuer.ports.RegistrySource`."""
 
     def __init__(self, *, db: RegistryDatabase) -> None:
         self.db = db

@@ -17,62 +17,40 @@ printed until it has (the forgotten-card measure is kept, only earlier).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
-from typing import NoReturn, TypeVar
 
 from pydantic import ValidationError as SchemaError
 
 from yakuba.clock import Clock
 from yakuba.documents import DocumentKind, DocumentTrust, VerifiedDocument, verify_document
-from yakuba.errors import CardError, CardLockedError, ValidationError, YakubaError
-from yakuba.kiosk.errors import (
-    CardStillInsertedError,
-    DocumentRefusedError,
-    KioskTimeoutError,
-    PaperJamError,
-    StepOrderError,
-)
-from yakuba.kiosk.service._coins import CHANGE_DENOMINATIONS, CoinBox
-from yakuba.kiosk.service._ports import HqLink, KioskCardReader, KioskLog, LogEntry, Printer
-from yakuba.kiosk.service._values import CardStatus, FeeQuote, Payment, PrintReceipt, Step
+from yakuba.errors import CardError, CardLockedError, ValidationError
+from yakuba.kiosk.errors import CardStillInsertedError, StepOrderError
+from yakuba.kiosk.service._base import _FINISHED, STEP_TIMEOUT, _held, _reason
+from yakuba.kiosk.service._checkout import CheckoutSteps
+from yakuba.kiosk.service._coins import CHANGE_DENOMINATIONS
+from yakuba.kiosk.service._ports import HqLink, KioskCardReader, KioskLog, Printer
+from yakuba.kiosk.service._values import CardStatus, FeeQuote, Step
 from yakuba.wire.card_auth import card_auth_digest
 from yakuba.wire.digest import canonical_json, request_digest
-from yakuba.wire.messages import (
-    Basis,
-    CompletionReport,
-    IssuanceAnswer,
-    IssuanceRequest,
-    IssuanceSubmission,
-    Outcome,
-)
+from yakuba.wire.messages import Basis, IssuanceRequest, IssuanceSubmission
 from yakuba.wire.sealing import SealingBinding, TransactionKey, card_fingerprint
 
 __all__ = ["SEALING_PURPOSE", "STEP_TIMEOUT", "Kiosk", "KioskSession"]
 
 _log = logging.getLogger("yakuba.kiosk")
 
-STEP_TIMEOUT = dt.timedelta(seconds=120)
-"""A person idle for two minutes at one step has walked away: the transaction is cancelled and refunded, so
-nothing is left half-done for the next person at the machine."""
-
 SEALING_PURPOSE = "certificate"
 """The purpose label the issuer seals certificates under (`yakuba.wire.SealingBinding`)."""
 
-_T = TypeVar("_T")
 _CITY = re.compile(r"\d{6}")
 _KINDS = frozenset(kind.value for kind in DocumentKind)
 _PROBE_TRANSACTION = "tx-" + "0" * 32
 _PROBE_KEY = bytes(32)
 
-
-_FINISHED = frozenset({Step.DONE, Step.ABORTED})
 
 _PDFIUM = threading.Lock()
 """pdfium (inside verify_document) is not thread-safe and is one library per process: a process hosting several
@@ -120,7 +98,7 @@ class Kiosk:
         return self._active
 
 
-class KioskSession:
+class KioskSession(CheckoutSteps):
     """One resident's transaction, step by step (see the module docstring for the order and why).
 
     Every step checks that it comes in order (StepOrderError, nothing changes) and that the resident has not
@@ -131,52 +109,8 @@ class KioskSession:
     copies printed.
     """
 
-    def __init__(self, *, kiosk: Kiosk) -> None:
-        self._kiosk = kiosk
-        self._step = Step.IDLE
-        self._last_input: dt.datetime | None = None
-        self._coins = CoinBox()
-        self._reader: KioskCardReader | None = None
-        self._card_certificate: bytes | None = None
-        self._basis: Basis | None = None
-        self._city: str | None = None
-        self._choice: tuple[str, dict[str, bool | int | str | list[int]], int] | None = None
-        self._key: TransactionKey | None = None
-        self._request: IssuanceRequest | None = None
-        self._submission: IssuanceSubmission | None = None
-        self._submitted = False
-        self._answer: IssuanceAnswer | None = None
-        self._document: bytes | None = None
-        self._printed: tuple[Path, ...] = ()
-
-    # -- what the screen shows --------------------------------------------------------------------------------
-
-    @property
-    def step(self) -> Step:
-        return self._step
-
-    @property
-    def finished(self) -> bool:
-        return self._step in _FINISHED
-
-    @property
-    def transaction_id(self) -> str | None:
-        return None if self._request is None else self._request.transaction_id
-
-    @property
-    def card_inserted(self) -> bool:
-        return self._reader is not None
-
-    @property
-    def reminder_active(self) -> bool:
-        """The forgotten-certificate reminder: it sounds from printing until the certificate is taken."""
-        return self._step is Step.PRINTED
-
-    def pin_tries_left(self) -> int:
-        """Tries left before the card locks, read from the card without using one."""
-        return self._require_reader().pin_tries_left()
-
     # -- the steps ---------------------------------------------------------------------------------------------
+    # (confirm_fee, pay, print and take_certificate, after request_issuance, are in CheckoutSteps: _checkout.py)
 
     async def start(self) -> None:
         """行政サービス: the resident starts the administrative service."""
@@ -336,110 +270,6 @@ class KioskSession:
         _log.info("tx=%s verified kind=%s pages=%d", request.transaction_id, request.kind, answer.pages)
         return self._quote()
 
-    async def confirm_fee(self) -> FeeQuote:
-        """The resident accepts the fee (fee per copy times copies); a zero fee needs no payment."""
-        self._require_card_out()
-        await self._enter(Step.VERIFIED)
-        quote = self._quote()
-        self._step = Step.PAID if quote.total_yen == 0 else Step.FEE_CONFIRMED
-        return quote
-
-    async def pay(self, *coins: int) -> Payment:
-        """Coins and notes into the coin box (held in escrow until printing); CoinRejectedError gives one back.
-
-        Once the fee is reached, further coins are handed straight back.
-        """
-        self._require_card_out()
-        await self._enter(Step.FEE_CONFIRMED)
-        due = self._quote().total_yen
-        returned: list[int] = []
-        for coin in coins:
-            if self._coins.inserted >= due:
-                returned.append(coin)
-                continue
-            self._coins.insert(coin)
-        if self._coins.inserted >= due:
-            self._step = Step.PAID
-        return Payment(
-            inserted=self._coins.inserted,
-            due=due,
-            remaining=max(0, due - self._coins.inserted),
-            returned=tuple(returned),
-        )
-
-    async def print(self) -> PrintReceipt:
-        """Print, keep the fee for printed copies only, report the outcome, log it.
-
-        6. Payment is in escrow; nothing is kept yet.
-        7. Print one copy per sheet, each its own spool file named by transaction and copy number; a sheet
-           that jams is void (staff stamp it 無効 and destroy it) and the others still print.
-        8. Keep fee x printed copies; give back the rest (the voided copies' fee included) as change.
-        9. Report the completion via HQ (best effort: the paper is out; an unacknowledged report is marked in
-           the local log for the operator to resend), and log it locally without content.
-        """
-        self._require_card_out()
-        await self._enter(Step.PAID)
-        request, answer, document = _held(self._request), _held(self._answer), _held(self._document)
-        printed: list[Path] = []
-        voided: list[int] = []
-        for copy in range(1, request.copies + 1):  # 7
-            try:
-                printed.append(
-                    self._kiosk.printer.print_copy(document, transaction_id=request.transaction_id, copy=copy)
-                )
-            except (PaperJamError, OSError) as exc:
-                _log.warning("tx=%s copy %d voided (%s)", request.transaction_id, copy, type(exc).__name__)
-                voided.append(copy)
-        charged = answer.fee_yen * len(printed)  # 8
-        change = self._coins.settle(charged)
-        outcome = Outcome.PRINTED if printed else Outcome.JAM_VOIDED
-        reason = "paper_jam" if voided else ""
-        report = CompletionReport(
-            transaction_id=request.transaction_id,
-            outcome=outcome,
-            copies_printed=len(printed),
-            copies_voided=len(voided),
-            reason=reason,
-        )
-        reported = await self._report(report)  # 9
-        self._record(report, amount=charged, reported=reported)
-        self._printed = tuple(printed)
-        if printed:
-            self._step = Step.PRINTED
-        else:
-            self._forget()
-            self._step = Step.DONE
-        return PrintReceipt(
-            transaction_id=request.transaction_id,
-            outcome=outcome,
-            printed=tuple(printed),
-            voided=tuple(voided),
-            charged_yen=charged,
-            change=change,
-            refunded_for_voided_yen=answer.fee_yen * len(voided),
-            reported=reported,
-        )
-
-    async def take_certificate(self, hand_to: Path | None = None) -> tuple[Path, ...]:
-        """The resident takes the paper and presses stop: the reminder stops and the kiosk erases the document.
-
-        10. Erase the copies from the spool (HAND_TO: move them there instead, the resident's side of the
-            tray) and drop the document and the transaction key from memory. Python cannot wipe memory; every
-            reference the kiosk held is dropped so nothing of it is reachable from the next transaction.
-        """
-        # No idle timeout here: the paper is out and paid for; the reminder sounds until the resident stops it.
-        await self._enter(Step.PRINTED, timed=False)
-        request = _held(self._request)
-        taken: list[Path] = []
-        if hand_to is not None:
-            hand_to.mkdir(parents=True, exist_ok=True)
-            for path in self._printed:
-                taken.append(Path(shutil.move(path, hand_to / path.name)))
-        self._kiosk.printer.discard(request.transaction_id)
-        self._forget()
-        self._step = Step.DONE
-        return tuple(taken)
-
     async def cancel(self) -> tuple[int, ...]:
         """The resident cancels before printing: everything in the coin box comes back; returns those coins."""
         if self._step in _FINISHED or self._step is Step.PRINTED:
@@ -447,24 +277,6 @@ class KioskSession:
         return await self._abort("cancelled")
 
     # -- inside ------------------------------------------------------------------------------------------------
-
-    async def _enter(self, *allowed: Step, timed: bool = True) -> None:
-        if self._step not in allowed:
-            raise StepOrderError(f"this cannot be done at step {self._step.value}")
-        now = self._kiosk.clock.now()
-        if timed and self._last_input is not None and now - self._last_input > STEP_TIMEOUT:
-            await self._abort("timeout")
-            raise KioskTimeoutError()
-        self._last_input = now
-
-    def _require_reader(self) -> KioskCardReader:
-        if self._reader is None:
-            raise StepOrderError("no card is in the reader")
-        return self._reader
-
-    def _require_card_out(self) -> None:
-        if self._reader is not None:
-            raise CardStillInsertedError()
 
     def _probe(self, *, kind: str, options: dict[str, bool | int | str | list[int]], copies: int) -> None:
         """Build a throwaway request from the choices, so a bad choice is refused before the PIN."""
@@ -499,90 +311,3 @@ class KioskSession:
             transaction_key=key.public_bytes(),
             requested_at=self._kiosk.clock.now().isoformat(timespec="seconds"),
         )
-
-    def _quote(self) -> FeeQuote:
-        request, answer = _held(self._request), _held(self._answer)
-        return FeeQuote(
-            transaction_id=request.transaction_id,
-            kind=request.kind,
-            copies=request.copies,
-            fee_per_copy=answer.fee_yen,
-            total_yen=answer.fee_yen * request.copies,
-            document_serial=answer.document_serial,
-            pages=answer.pages,
-        )
-
-    async def _refuse(self, reason: str, detail: str, cause: BaseException | None = None) -> NoReturn:
-        # An integrity refusal is an alert (invariant 6), never a quiet retry.
-        _log.error("tx=%s refused before printing: %s", self.transaction_id, reason)
-        await self._abort(reason)
-        raise DocumentRefusedError(detail) from cause
-
-    async def _abort(self, reason: str) -> tuple[int, ...]:
-        """End the transaction with nothing charged: refund, erase, report `abandoned`, log; card untouched."""
-        if self._step in _FINISHED or self._step is Step.PRINTED:
-            return ()  # after printing the money is settled and the outcome reported: nothing to undo
-        self._step = Step.ABORTED
-        refunded = self._coins.refund_all()
-        request = self._request
-        if request is not None:
-            self._kiosk.printer.discard(request.transaction_id)
-            report = CompletionReport(
-                transaction_id=request.transaction_id,
-                outcome=Outcome.ABANDONED,
-                copies_printed=0,
-                copies_voided=0,
-                reason=reason,
-            )
-            reported = await self._report(report) if self._submitted else False
-            self._record(report, amount=0, reported=reported)
-        self._forget()
-        return refunded
-
-    async def _report(self, report: CompletionReport) -> bool:
-        try:
-            await self._kiosk.hq.complete(report)
-        except YakubaError as exc:
-            _log.warning("tx=%s completion not acknowledged (%s)", report.transaction_id, exc.code)
-            return False
-        return True
-
-    def _record(self, report: CompletionReport, *, amount: int, reported: bool) -> None:
-        request = _held(self._request)
-        entry = LogEntry(
-            transaction_id=request.transaction_id,
-            recorded_at=self._kiosk.clock.now(),
-            kind=request.kind,
-            copies=request.copies,
-            outcome=report.outcome,
-            copies_printed=report.copies_printed,
-            copies_voided=report.copies_voided,
-            amount_yen=amount,
-            reason=report.reason,
-            reported=reported,
-        )
-        try:
-            self._kiosk.log.record(entry)
-        except YakubaError as exc:
-            _log.error("tx=%s could not be written to the local log (%s)", request.transaction_id, exc.code)
-
-    def _forget(self) -> None:
-        """Drop the document, the transaction key, the signed submission and the card's certificate (its serial
-        is personal data outside the city)."""
-        self._document = None
-        self._key = None
-        self._submission = None
-        self._answer = None
-        self._card_certificate = None
-
-
-def _held(value: _T | None) -> _T:
-    """A value the current step must already have; its absence is a step taken out of order."""
-    if value is None:
-        raise StepOrderError("the transaction has not reached this step")
-    return value
-
-
-def _reason(exc: BaseException) -> str:
-    """The reason code reported for an abort: the error's code, never its text."""
-    return exc.code if isinstance(exc, YakubaError) else YakubaError.code
