@@ -1,195 +1,39 @@
-"""The store HQ gateway's logic: admit only its own kiosks, tag their requests with the chain, keep billing lines."""
+"""The store HQ gateway: admit only its own kiosks, tag their requests with the chain, open and close billing lines."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import enum
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
-from yakuba.clock import JST, Clock
+from yakuba.clock import Clock
 from yakuba.config import Deployment
 from yakuba.errors import ConfigError, UpstreamError, ValidationError
 from yakuba.storehq.errors import KioskNotServedError, TransactionConflictError, UnknownTransactionError
+from yakuba.storehq.service._billing import (
+    _STATUS_OF_OUTCOME,
+    BILLING_TIMEZONE,
+    BillingLine,
+    BillingStatus,
+    Closing,
+)
+from yakuba.storehq.service._ports import BillingLedger, CenterLink, ChallengeLine, CompletionOutbox
 from yakuba.wire.digest import request_digest
 from yakuba.wire.messages import (
     ChallengeAnswer,
-    ChallengeBatchAnswer,
-    ChallengeBatchAsk,
     CompletionAnswer,
-    CompletionBatch,
-    CompletionBatchAnswer,
     CompletionReport,
     HistoryAnswer,
     HistorySubmission,
     IssuanceSubmission,
     Outcome,
     RelayedIssuanceAnswer,
-    TaggedCompletion,
     TaggedHistorySubmission,
     TaggedSubmission,
 )
 
-__all__ = [
-    "BILLING_TIMEZONE",
-    "BillingLedger",
-    "BillingLine",
-    "BillingStatus",
-    "CenterLink",
-    "ChallengeLine",
-    "Closing",
-    "CompletionOutbox",
-    "StoreHq",
-    "completion_of",
-]
+__all__ = ["StoreHq"]
 
 _log = logging.getLogger("yakuba.storehq")
-
-BILLING_TIMEZONE = JST
-"""A billing line belongs to the store's business day, the Japanese calendar day (settlement is per day and month)."""
-
-
-class BillingStatus(enum.StrEnum):
-    """Where a billing line stands."""
-
-    PENDING = "pending"
-    """Relayed; the kiosk has not reported the outcome yet."""
-    PRINTED = "printed"
-    """At least one copy printed; the fee for the printed copies was collected."""
-    VOIDED = "voided"
-    """Every copy jammed and was voided; nothing collected."""
-    ABANDONED = "abandoned"
-    """Refused or cancelled before printing; nothing collected."""
-
-
-_STATUS_OF_OUTCOME = {
-    Outcome.PRINTED: BillingStatus.PRINTED,
-    Outcome.JAM_VOIDED: BillingStatus.VOIDED,
-    Outcome.ABANDONED: BillingStatus.ABANDONED,
-}
-_OUTCOME_OF_STATUS = {status: outcome for outcome, status in _STATUS_OF_OUTCOME.items()}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BillingLine:
-    """One transaction as the HQ bills it: ids, day, city, kind, copies, fee, status. Nothing personal.
-
-    ``submission_digest`` is the SHA-256 of the kiosk's submission: it recognises a retry without keeping the
-    submission (whose card certificate is personal data outside the city).
-    """
-
-    transaction_id: str
-    chain_id: str
-    kiosk_id: str
-    business_day: dt.date
-    city: str
-    kind: str
-    copies: int
-    submission_digest: bytes
-    status: BillingStatus
-    opened_at: dt.datetime
-    fee_per_copy: int | None = None
-    issuer_id: str | None = None
-    copies_printed: int = 0
-    copies_voided: int = 0
-    amount_yen: int = 0
-    reason: str = ""
-    closed_at: dt.datetime | None = None
-    reported_at: dt.datetime | None = None
-    """When the center answered the completion report (accepted, or refused for good: see report_error)."""
-    report_error: str | None = None
-    """The code of the center's final refusal of the report: never sent again; an operator must look."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Closing:
-    """How a pending line closes, as the kiosk reported it and the HQ priced it."""
-
-    status: BillingStatus
-    copies_printed: int
-    copies_voided: int
-    amount_yen: int
-    reason: str
-    closed_at: dt.datetime
-
-
-class BillingLedger(Protocol):
-    """The HQ's billing lines (implemented by `yakuba.storehq.store.BillingStore`)."""
-
-    def open_line(self, line: BillingLine) -> BillingLine:
-        """Insert LINE as pending, or return the line already there for its transaction id (never overwrite)."""
-
-    def record_fee(self, transaction_id: str, *, fee_per_copy: int, issuer_id: str) -> None:
-        """Record the fee per copy and the issuer from the answer."""
-
-    def close_line(self, transaction_id: str, closing: Closing) -> tuple[BillingLine, bool]:
-        """Close a pending line; the line as it is afterwards and whether this call closed it (one transaction)."""
-
-    def fetch_line(self, transaction_id: str) -> BillingLine | None:
-        """The line of a transaction, if any."""
-
-    def unreported(self, limit: int, *, closed_before: dt.datetime | None = None) -> list[BillingLine]:
-        """Up to LIMIT closed lines the center has not answered (no reported_at, no report_error), oldest
-        closed_at first; only those closed before CLOSED_BEFORE when given."""
-
-    def mark_reported_many(self, transaction_ids: Sequence[str], *, at: dt.datetime) -> None:
-        """Note that the center has these completions (closed now, or closed already)."""
-
-    def mark_refused(self, transaction_id: str, code: str, *, at: dt.datetime) -> None:
-        """Note the center's final refusal of a completion, by its error code: the line is not sent again."""
-
-
-class CenterLink(Protocol):
-    """The calls the HQ makes to the center over the dedicated line (each forwards ``Idempotency-Key``)."""
-
-    async def challenges(self, ask: ChallengeBatchAsk) -> ChallengeBatchAnswer:
-        """One-time challenges for several of our kiosks, one per entry in order (no ``Idempotency-Key``)."""
-
-    async def submit(self, submission: TaggedSubmission) -> RelayedIssuanceAnswer:
-        """Relay a tagged submission; the sealed answer comes back, its envelope as undecoded base64 text."""
-
-    async def complete_batch(self, batch: CompletionBatch) -> CompletionBatchAnswer:
-        """Send closed completions on together (``Idempotency-Key: <batch_id>``); one result per completion."""
-
-    async def history(self, submission: TaggedHistorySubmission) -> HistoryAnswer:
-        """Relay a tagged history request; the sealed envelopes come back."""
-
-
-class ChallengeLine(Protocol):
-    """Where a kiosk's ask for a challenge goes (`yakuba.storehq._challenges.ChallengeCoalescer`): asks that
-    arrive together leave together, one call to the center at a time."""
-
-    async def challenge(self, kiosk_id: str) -> ChallengeAnswer:
-        """A challenge for KIOSK_ID alone, with the error of the center's call when that call fails."""
-
-
-class CompletionOutbox(Protocol):
-    """Where a closed line goes to be reported to the center (`yakuba.storehq._reporter.CompletionReporter`)."""
-
-    def enqueue(self, line: BillingLine) -> None:
-        """Report LINE soon, off the kiosk's path. Never blocks and never fails: the line is durable already,
-        and a line not reported by this process is found in the ledger later."""
-
-
-def completion_of(line: BillingLine) -> TaggedCompletion:
-    """The completion report of a closed LINE, as the center, the forwarder and the issuer take it: outcome,
-    counts and reason as the kiosk reported them, chain, kiosk, city and kind from the line itself."""
-    if line.status is BillingStatus.PENDING:
-        raise ValueError("a pending line has no completion to report")
-    return TaggedCompletion(
-        transaction_id=line.transaction_id,
-        outcome=_OUTCOME_OF_STATUS[line.status],
-        copies_printed=line.copies_printed,
-        copies_voided=line.copies_voided,
-        reason=line.reason,
-        chain_id=line.chain_id,
-        kiosk_id=line.kiosk_id,
-        city=line.city,
-        kind=line.kind,
-    )
 
 
 class StoreHq:
