@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +16,11 @@ from yakuba.documents import DocumentSigner
 from yakuba.errors import ConfigError, ValidationError
 from yakuba.recorder._recorder import Recorder
 from yakuba.recorder.errors import ProvisionDecisionError, ProvisionStateError, UnknownRecordError, ViewRefusedError
+from yakuba.recorder.provision._holds import hold_window, release_holds
+from yakuba.recorder.provision._records import EXPORT_RECORD, package_header, read_export_record, write_export_record
+from yakuba.recorder.provision._writing import ExportProgress, cut_clips, write_package
 from yakuba.recorder.provision.blur import Blurrer, Detector
-from yakuba.recorder.provision.export import ClipResult, ClipSource, export_window
-from yakuba.recorder.provision.package import build_package, zip_package
+from yakuba.recorder.provision.export import ClipResult
 from yakuba.recorder.provision.service import (
     CASE_BY_CASE_BASES,
     MIN_REASON_CHARS,
@@ -41,27 +41,14 @@ from yakuba.recorder.provision.store import (
     count_provisions_in_year,
     fetch_provision,
     fetch_provisions,
-    fetch_segments_overlapping,
     insert_provision,
-    insert_window,
     set_window_approval,
-    set_window_hold,
     update_provision,
 )
-from yakuba.recorder.service import VIEWING_ROLES, HoldKind, StaffRole
-from yakuba.recorder.store import bump_retention_epoch, fetch_staff, insert_hold, release_hold_row, vehicle_exists
+from yakuba.recorder.service import VIEWING_ROLES, StaffRole
+from yakuba.recorder.store import bump_retention_epoch, fetch_staff, vehicle_exists
 
 __all__ = ["EXPORT_RECORD", "ProvisionDesk", "provisions"]
-
-EXPORT_RECORD = "export.json"
-"""Written beside the clips: requested versus actual windows, source hashes and the frames flagged for review."""
-
-ExportProgress = Callable[[str, int], None]
-"""Called with (clip file name, frames written so far)."""
-
-
-def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat()
 
 
 def provisions(recorder: Recorder, *, since: dt.datetime, until: dt.datetime) -> list[ProvisionSummary]:
@@ -173,31 +160,7 @@ class ProvisionDesk:
             insert_provision(conn, record)
             bump_retention_epoch(conn)  # step 3
             for w in windows:
-                window_id = insert_window(conn, request_no=request_no, window=w)
-                hold_id = insert_hold(
-                    conn,
-                    kind=HoldKind.PROVISION,
-                    vehicle_id=w.vehicle_id,
-                    window_start=w.start,
-                    window_end=w.end,
-                    description=f"provision request {request_no}",
-                    placed_by=staff_id,
-                    now=now,
-                )
-                set_window_hold(conn, window_id, hold_id)
-                self.recorder.audit(
-                    conn,
-                    "hold.placed",
-                    staff_id=staff_id,
-                    subject=self.recorder.subject("hold", str(hold_id)),
-                    fields={
-                        "hold_id": hold_id,
-                        "kind": HoldKind.PROVISION.value,
-                        "vehicle": w.vehicle_id,
-                        "window_start": _iso(w.start),
-                        "window_end": _iso(w.end),
-                    },
-                )
+                hold_window(self.recorder, conn, request_no=request_no, window=w, staff_id=staff_id, now=now)
             self._audit(
                 conn,
                 "provision.received",
@@ -306,30 +269,9 @@ class ProvisionDesk:
             raise ProvisionStateError(f"request {request_no} is {record.status.value}; only approved ones export")
         dest_dir.mkdir(parents=True, exist_ok=True)
         blurrer = Blurrer(detector=detector or Detector.from_opencv()) if record.blur else None
-        clips: list[ClipResult] = []
-        for n, w in enumerate((w for w in record.windows if w.approved), start=1):  # step 2
-            with self.recorder.engine.connect() as conn:
-                segs = fetch_segments_overlapping(conn, vehicle_id=w.vehicle_id, start=w.start, end=w.end)
-            sources = [
-                ClipSource(path=self.recorder.footage.path_of(s.sha256), sha256=s.sha256, start=s.start) for s in segs
-            ]
-            name = f"{request_no}_{n:02d}_{w.vehicle_id}.mp4"
-            clips.append(
-                export_window(
-                    sources=sources,
-                    start=w.start,
-                    end=w.end,
-                    dest=dest_dir / name,
-                    keep_audio=record.keep_audio,
-                    blurrer=blurrer,  # step 3
-                    progress=None if progress is None else functools.partial(progress, name),
-                )
-            )
+        clips = cut_clips(self.recorder, record, dest_dir=dest_dir, blurrer=blurrer, progress=progress)  # steps 2, 3
         flagged = sum(len(c.flagged) for c in clips)
-        (dest_dir / EXPORT_RECORD).write_text(
-            json.dumps({"request_no": request_no, "clips": [_clip_meta(c) for c in clips]}, indent=2),
-            encoding="utf-8",
-        )
+        write_export_record(dest_dir, request_no=request_no, clips=clips)
 
         def work(conn: Connection) -> None:
             update_provision(
@@ -385,25 +327,12 @@ class ProvisionDesk:
             raise ProvisionStateError(f"request {request_no} is {record.status.value}, not exported")
         if record.blur and record.reviewed_by is None:
             raise ProvisionStateError("a blurred export is released only after a person reviewed the flagged frames")
-        exported = json.loads((Path(record.export_dir) / EXPORT_RECORD).read_text(encoding="utf-8"))
+        exported = read_export_record(Path(record.export_dir))
         now = self.recorder.clock.now()
-        header = {
-            "request_no": record.request_no,
-            "form_no": record.form_no,
-            "requester_kind": record.requester_kind.value,
-            "legal_basis": record.legal_basis.value,
-            "created_at": _iso(now),
-            "return_due": None if record.return_due is None else record.return_due.isoformat(),
-            "decision": {
-                "decision": None if record.decision is None else record.decision.value,
-                "decided_by_role": record.decided_by_role,
-                "decided_at": None if record.decided_at is None else _iso(record.decided_at),
-            },
-        }
-        clips = [(Path(record.export_dir) / c["name"], c) for c in exported["clips"]]
-        folder = dest.with_suffix("") if as_zip else dest
-        manifest = build_package(dest=folder, header=header, clips=clips, signer=self.signer)
-        result = zip_package(folder, dest) if as_zip else folder
+        header = package_header(record, now=now)
+        result, manifest = write_package(
+            exported, export_dir=Path(record.export_dir), header=header, dest=dest, as_zip=as_zip, signer=self.signer
+        )
 
         def work(conn: Connection) -> None:
             update_provision(conn, request_no, status=ProvisionStatus.LENT.value, lent_at=now)
@@ -462,48 +391,9 @@ class ProvisionDesk:
             if record.status in (ProvisionStatus.LENT, ProvisionStatus.CLOSED):
                 raise ProvisionStateError(f"request {request_no} is {record.status.value} and cannot be closed")
             bump_retention_epoch(conn)
-            released = 0
-            for w in record.windows:
-                if w.hold_id is not None and release_hold_row(
-                    conn, w.hold_id, released_by=staff_id, reason=reason, now=now
-                ):
-                    released += 1
-                    self.recorder.audit(
-                        conn,
-                        "hold.released",
-                        staff_id=staff_id,
-                        subject=self.recorder.subject("hold", str(w.hold_id)),
-                        fields={"hold_id": w.hold_id},
-                    )
+            released = release_holds(self.recorder, conn, record, staff_id=staff_id, reason=reason, now=now)
             update_provision(conn, request_no, status=ProvisionStatus.CLOSED.value, closed_at=now, closed_by=staff_id)
             self._audit(conn, "provision.closed", staff_id=staff_id, request_no=request_no, holds_released=released)
             return released
 
         return self.recorder._tx(work, "closing a provision")
-
-
-def _clip_meta(clip: ClipResult) -> dict[str, Any]:
-    return {
-        "name": clip.path.name,
-        "requested_start": _iso(clip.requested_start),
-        "requested_end": _iso(clip.requested_end),
-        "actual_first": _iso(clip.actual_first),
-        "actual_last": _iso(clip.actual_last),
-        "frames": clip.frames,
-        # How much of the clip is the recorder's own picture data and how much was re-encoded (the boundary
-        # GOPs of a smart cut; every frame when blurred): what a court may ask of evidence.
-        "frames_copied_as_recorded": clip.copied,
-        "frames_re_encoded": clip.frames - clip.copied,
-        "fps": str(clip.fps),
-        "audio": clip.audio,
-        "blurred": clip.blurred,
-        "source_segments": list(clip.sources),
-        "flagged_frames": [
-            {
-                "index": f.index,
-                "time": _iso(f.time),
-                "regions": [{"x": r.x, "y": r.y, "w": r.w, "h": r.h, "kind": r.kind} for r in f.regions],
-            }
-            for f in clip.flagged
-        ],
-    }
