@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
+from pathlib import Path
 
-from yakuba.torture import ProcessSeries, Sampler
+import numpy as np
+from PIL import Image
+from rich.console import Console
+
+from yakuba.torture import (
+    CheckReport,
+    DriveResult,
+    ProcessSeries,
+    Sampler,
+    TortureOptions,
+    TortureReport,
+    print_verdict,
+    profile_named,
+)
+from yakuba.torture._verdict import CHART_NAME
 
 
 def _series(rss: list[float], fds: list[int]) -> ProcessSeries:
@@ -45,3 +61,39 @@ def test_the_sampler_reads_real_processes_and_starts_a_new_series_on_a_new_pid()
     first = sampler.series[0]
     assert first.samples
     assert all(rss > 1 and fds > 0 for _t, rss, fds in first.samples)
+
+
+def _red_pixels(path: Path) -> int:
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB")).astype(int)
+    return int(((rgb[..., 0] > 180) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum())
+
+
+def test_the_soak_verdict_draws_memory_and_descriptors_and_marks_a_growing_process(tmp_path: Path) -> None:
+    fleet = [  # as many processes as a torture deployment has, none growing
+        ProcessSeries(
+            name=f"role-{k}", pid=100 + k, samples=[(float(i), 150.0 + 5 * k + (i % 3), 20 + k) for i in range(60)]
+        )
+        for k in range(20)
+    ]
+    leaking = ProcessSeries(name="leaky", pid=2, samples=[(float(i), 150.0 + 3.0 * i, 20 + i) for i in range(60)])
+    screens = []
+    for name, series in (("flat", fleet), ("leaking", [*fleet, leaking])):
+        folder = tmp_path / name
+        folder.mkdir()
+        report = TortureReport(
+            options=TortureOptions(folder=folder, profile=profile_named("none"), requests=None, duration_s=60.0),
+            drive=DriveResult(attempts=[], seconds=60.0),
+            checks=CheckReport(),
+            series=series,
+        )
+        screen = io.StringIO()
+        print_verdict(report, Console(file=screen, width=200), soak=True)
+        screens.append(screen.getvalue())
+        with Image.open(folder / CHART_NAME) as image:
+            assert image.format == "PNG"
+            assert image.size == (1200, 900)
+    assert CHART_NAME in screens[0]  # the verdict says where the picture is
+    assert _red_pixels(tmp_path / "flat" / CHART_NAME) == 0  # nothing grows: no red line, whatever the colours
+    assert _red_pixels(tmp_path / "leaking" / CHART_NAME) > 500  # the leaking process, drawn red
+    assert "leaky" in screens[1]

@@ -13,10 +13,14 @@ from rich.panel import Panel
 from rich.table import Table
 
 from yakuba.machine import cpu_model
+from yakuba.torture._chart import write_soak_chart
 from yakuba.torture._checks import RULES
 from yakuba.torture._run import TortureReport
 
-__all__ = ["print_verdict", "report_json"]
+__all__ = ["CHART_NAME", "print_verdict", "report_json"]
+
+CHART_NAME = "memory.png"
+"""The soak's chart of memory and descriptors per process over time, in the run's folder."""
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -148,7 +152,17 @@ def print_verdict(report: TortureReport, console: Console, *, soak: bool) -> Non
             sample.add_row(v.rule, str(v.request), v.detail)
         parts.append(sample)
     if soak:
-        memory = Table(title="memory and descriptors per process (after warm-up: first quarter -> last quarter)")
+        chart = report.options.folder / CHART_NAME
+        write_soak_chart(
+            chart,
+            report.series,
+            title=f"yakuba torture soak: {attempts} transactions in {report.drive.seconds:.0f} s, "
+            f"{data['concurrency']} kiosks, faults {data['profile']}",
+        )
+        memory = Table(
+            title="memory and descriptors per process (after warm-up: first quarter -> last quarter)",
+            caption=f"over time: {chart}",
+        )
         for column in ("process", "RSS MB", "peak MB", "fds", "grows?"):
             memory.add_column(column)
         for s in report.series:
