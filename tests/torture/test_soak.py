@@ -92,7 +92,7 @@ def test_the_soak_verdict_draws_memory_and_descriptors_and_marks_a_growing_proce
         screens.append(screen.getvalue())
         with Image.open(folder / CHART_NAME) as image:
             assert image.format == "PNG"
-            assert image.size == (1200, 900)
+            assert image.size == (1400, 900)
     assert CHART_NAME in screens[0]  # the verdict says where the picture is
     assert _red_pixels(tmp_path / "flat" / CHART_NAME) == 0  # nothing grows: no red line, whatever the colours
     assert _red_pixels(tmp_path / "leaking" / CHART_NAME) > 500  # the leaking process, drawn red

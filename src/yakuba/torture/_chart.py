@@ -20,19 +20,21 @@ def write_soak_chart(path: Path, series: list[ProcessSeries], *, title: str) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (memory, descriptors) = plt.subplots(2, 1, figsize=(12, 9), sharex=True)
+    fig, (memory, descriptors) = plt.subplots(2, 1, figsize=(14, 9), sharex=True)
     drawn = [s for s in series if len(s.samples) >= _MIN_SAMPLES]
     palette = plt.get_cmap("viridis")  # no red in it: red is kept for growth
+    seen: set[str] = set()
     for index, s in enumerate(drawn):
         seconds = [t for t, _rss, _fds in s.samples]
         flat = {"color": palette(0.9 * index / max(1, len(drawn) - 1)), "linewidth": 1.0, "alpha": 0.8}
         style = {"color": "#c22", "linewidth": 2.5} if s.growing else flat
-        label = f"{s.name} (growing)" if s.growing else s.name
+        label = s.name + (" (restarted)" if s.name in seen else "") + (" (growing)" if s.growing else "")
+        seen.add(s.name)
         memory.plot(seconds, [rss for _t, rss, _fds in s.samples], label=label, **style)
         descriptors.plot(seconds, [fds for _t, _rss, fds in s.samples], **style)
     memory.set(title="resident memory per process", ylabel="MB")
     descriptors.set(title="open file descriptors per process", ylabel="descriptors", xlabel="second of the run")
-    memory.legend(fontsize="x-small", ncol=3, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    memory.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
