@@ -1,10 +1,12 @@
-"""`yakuba console ...`: serve a city's operations console, add its staff accounts."""
+"""`yakuba console ...`: serve a city's operations console, manage its staff accounts."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +15,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from yakuba.console.server import ConsoleServer
+    from yakuba.console.service import ConsoleAccess
 
 __all__ = ["app"]
 
@@ -66,35 +69,88 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-@app.command(name="add-staff")
-def add_staff(
-    directory: DeploymentDir,
-    city: CityOpt,
-    login: Annotated[str, typer.Option("--login", help="Login name: 2-40 of a-z, 0-9, '.', '_', '-'.")],
-    role: Annotated[str, typer.Option("--role", help="viewer, operator or supervisor.")] = "viewer",
-) -> None:
-    """Add a staff account to CITY's console; the password is read from a hidden prompt (or stdin's first line)
-    and stored only as an Argon2id hash."""
+LoginOpt = Annotated[str, typer.Option("--login", help="Login name: 2-40 of a-z, 0-9, '.', '_', '-'.")]
+
+
+@contextlib.contextmanager
+def _access(directory: Path, city: str) -> Iterator[ConsoleAccess]:
+    """CITY's console accounts, on its configured database (migrated to the newest schema)."""
     from yakuba.clock import SystemClock
     from yakuba.config import load_deployment
-    from yakuba.console.accounts import StaffRole
     from yakuba.console.app import find_city
     from yakuba.console.service import ConsoleAccess
     from yakuba.console.store import SqlConsoleStore
-    from yakuba.errors import ValidationError
 
     dep = load_deployment(directory)
     config = find_city(dep, city).console
     assert config is not None
+    store = SqlConsoleStore.from_url(dep.database_url(config.database))
+    try:
+        yield ConsoleAccess(store=store, clock=SystemClock())
+    finally:
+        store.dispose()
+
+
+@app.command(name="add-staff")
+def add_staff(
+    directory: DeploymentDir,
+    city: CityOpt,
+    login: LoginOpt,
+    role: Annotated[str, typer.Option("--role", help="viewer, operator or supervisor.")] = "viewer",
+) -> None:
+    """Add a staff account to CITY's console; the password is read from a hidden prompt (or stdin's first line)
+    and stored only as an Argon2id hash."""
+    from yakuba.console.accounts import StaffRole
+    from yakuba.errors import ValidationError
+
     try:
         staff_role = StaffRole(role)
     except ValueError:
         raise ValidationError(f"unknown role {role!r}: viewer, operator or supervisor") from None
-    store = SqlConsoleStore.from_url(dep.database_url(config.database))
-    try:
-        staff = ConsoleAccess(store=store, clock=SystemClock()).add_staff(
-            login=login, role=staff_role, password=_read_password()
-        )
-    finally:
-        store.dispose()
+    with _access(directory, city) as access:
+        staff = access.add_staff(login=login, role=staff_role, password=_read_password())
     Console().print(f"staff {staff.login} added to the console of {city} as {staff.role.value}")
+
+
+@app.command(name="staff")
+def list_staff(directory: DeploymentDir, city: CityOpt) -> None:
+    """List CITY's console accounts: login, role, when added, whether disabled (no password, no session)."""
+    from rich.table import Table
+
+    from yakuba.clock import JST
+
+    with _access(directory, city) as access:
+        accounts = access.list_staff()
+    table = Table(title=f"console staff of {city}")
+    for column in ("login", "role", "added (JST)", "state"):
+        table.add_column(column)
+    for staff in accounts:
+        added = f"{staff.created_at.astimezone(JST):%Y-%m-%d %H:%M}"
+        table.add_row(staff.login, staff.role.value, added, "disabled" if staff.disabled else "active")
+    Console().print(table)
+
+
+@app.command(name="disable-staff")
+def disable_staff(directory: DeploymentDir, city: CityOpt, login: LoginOpt) -> None:
+    """Disable a staff account (a leaver, a lost password): no login from now on, its open sessions end at once.
+    The account stays, so the audit trail's staff ids keep their meaning."""
+    with _access(directory, city) as access:
+        staff = access.disable_staff(login)
+    Console().print(f"staff {staff.login} disabled on the console of {city}; its sessions have ended")
+
+
+@app.command(name="enable-staff")
+def enable_staff(directory: DeploymentDir, city: CityOpt, login: LoginOpt) -> None:
+    """Enable a disabled staff account again (its password unchanged, its lock cleared)."""
+    with _access(directory, city) as access:
+        staff = access.enable_staff(login)
+    Console().print(f"staff {staff.login} enabled on the console of {city}")
+
+
+@app.command(name="set-password")
+def set_password(directory: DeploymentDir, city: CityOpt, login: LoginOpt) -> None:
+    """Give a staff account a new password (hidden prompt, or stdin's first line): its lock is cleared and its
+    open sessions end."""
+    with _access(directory, city) as access:
+        staff = access.reset_password(login, _read_password())
+    Console().print(f"staff {staff.login} has a new password on the console of {city}; its sessions have ended")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from yakuba.errors import AuthenticationError, AuthorizationError, ValidationError
 
-__all__ = ["CsrfError", "LoginFailedError", "RoleRequiredError", "SessionRequiredError", "StaffExistsError"]
+__all__ = [
+    "CsrfError",
+    "LoginFailedError",
+    "RoleRequiredError",
+    "SessionRequiredError",
+    "StaffExistsError",
+    "StaffNotFoundError",
+]
 
 
 class LoginFailedError(AuthenticationError):
@@ -45,3 +52,11 @@ class StaffExistsError(ValidationError):
     code = "console_staff_exists"
     message_ja = "このログイン名の職員はすでに登録されています。"
     message_en = "A staff account with this login name exists already."
+
+
+class StaffNotFoundError(ValidationError):
+    """No staff account has this login name (staff management; the login page never says so)."""
+
+    code = "console_staff_not_found"
+    message_ja = "このログイン名の職員は登録されていません。"
+    message_en = "No staff account has this login name."

@@ -62,6 +62,8 @@ class ConsoleStore(Protocol):
         self, staff_id: int, *, now: dt.datetime, lock_after: int, locked_until: dt.datetime
     ) -> int: ...
     def lock(self, staff_id: int, *, until: dt.datetime) -> None: ...
+    def change_staff(self, login: str, *, disabled: bool | None = None, password_hash: str | None = None) -> Staff: ...
+    def list_staff(self) -> list[Staff]: ...
     def record_login(self, staff_id: int) -> None: ...
     def open_session(
         self, *, token_hash: bytes, staff_id: int, csrf_token: str, at: dt.datetime, expires_at: dt.datetime
@@ -110,6 +112,30 @@ class ConsoleAccess:
             login=check_login(login), role=role, password_hash=self._hashing.hash(password), at=self._clock.now()
         )
         _log.info("staff %d added with role %s", staff.id, role.value)
+        return staff
+
+    def list_staff(self) -> list[Staff]:
+        """Every account, in the order they were added (disabled ones included: an account is never deleted,
+        its id stays in the audit trail)."""
+        return self._store.list_staff()
+
+    def disable_staff(self, login: str) -> Staff:
+        """A leaver's or a compromised account: no login from now on, and every open session ends at once."""
+        staff = self._store.change_staff(check_login(login), disabled=True)
+        _log.warning("staff %d disabled; its sessions ended", staff.id)
+        return staff
+
+    def enable_staff(self, login: str) -> Staff:
+        """A disabled account back in use (its password unchanged; its lock, if any, cleared)."""
+        staff = self._store.change_staff(check_login(login), disabled=False)
+        _log.warning("staff %d enabled", staff.id)
+        return staff
+
+    def reset_password(self, login: str, password: str) -> Staff:
+        """A new password for LOGIN (hashed as on creation): its lock is cleared and its open sessions end,
+        so whoever knew the old one is out."""
+        staff = self._store.change_staff(check_login(login), password_hash=self._hashing.hash(password))
+        _log.warning("staff %d given a new password; its sessions ended", staff.id)
         return staff
 
     def login(self, *, login: str, password: str) -> tuple[str, StaffSession]:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from yakuba.console.accounts import Staff, StaffRole
-from yakuba.console.errors import StaffExistsError
+from yakuba.console.errors import StaffExistsError, StaffNotFoundError
 from yakuba.database import UtcDateTime, in_transaction, make_engine, migrate
 from yakuba.errors import StoreError
 
@@ -155,6 +155,26 @@ class SqlConsoleStore:
             failed_logins=int(row["failed_logins"]),
             locked_until=row["locked_until"],
         )
+
+    def change_staff(self, login: str, *, disabled: bool | None = None, password_hash: str | None = None) -> Staff:
+        """Disable or enable LOGIN's account, or give it a new password hash, in one transaction that also ends
+        every session of the account and clears its lock; StaffNotFoundError when no account has LOGIN."""
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        if disabled is not None:
+            values["disabled"] = disabled
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+
+        def work(conn: Connection) -> Staff:
+            row = conn.execute(select(staff_table).where(staff_table.c.login == login)).mappings().first()
+            if row is None:
+                raise StaffNotFoundError()
+            conn.execute(update(staff_table).where(staff_table.c.id == row["id"]).values(**values))
+            conn.execute(delete(sessions_table).where(sessions_table.c.staff_id == row["id"]))
+            changed = conn.execute(select(staff_table).where(staff_table.c.id == row["id"])).mappings().one()
+            return _staff(changed)
+
+        return self._run(work, "change staff")
 
     def list_staff(self) -> list[Staff]:
         statement = select(staff_table).order_by(staff_table.c.id)
