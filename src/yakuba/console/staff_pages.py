@@ -12,7 +12,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -196,6 +196,29 @@ def build_staff_router() -> APIRouter:
         state.office.lift(issuer, control_id, by=session.staff.login)
         _log.warning("city %s: staff %d lifted control %s/%d", state.city.code, session.staff.id, issuer, control_id)
         return state.pages.redirect(request, "/staff/controls?saved=true")
+
+    @router.get("/accounts")
+    def accounts(request: Request, state: State, session: Supervisor, saved: bool = False) -> HTMLResponse:
+        return _page(state, request, "accounts.html", session, accounts=state.access.list_staff(), saved=saved)
+
+    @router.post("/accounts/{action}")
+    def change_account(
+        request: Request,
+        state: State,
+        session: Supervisor,
+        action: Literal["disable", "enable"],
+        csrf: Csrf = "",
+        login: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        check_csrf(session.csrf_token, csrf)
+        if login == session.staff.login:  # disabling oneself could shut the city's last supervisor out
+            raise ValidationError(
+                "you cannot change your own account here", ja="ご自身のアカウントはここでは変更できません"
+            )
+        change = state.access.disable_staff if action == "disable" else state.access.enable_staff
+        staff = change(login)
+        _log.warning("city %s: staff %d %sd staff %d", state.city.code, session.staff.id, action, staff.id)
+        return state.pages.redirect(request, "/staff/accounts?saved=true")
 
     @router.get("/audit")
     def audit(

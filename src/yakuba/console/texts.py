@@ -27,6 +27,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.audit": ("監査ログ", "Audit log"),
     "nav.encryption": ("暗号化マップ", "Encryption map"),
     "nav.verify": ("証明書の検証", "Verify a certificate"),
+    "nav.accounts": ("職員アカウント", "Staff accounts"),
+    "accounts.title": ("職員アカウント", "Staff accounts"),
+    "accounts.added": ("登録日時", "Added"),
+    "accounts.active": ("有効", "active"),
+    "accounts.disabled": ("無効", "disabled"),
+    "accounts.disable": ("無効にする", "Disable"),
+    "accounts.enable": ("有効に戻す", "Enable"),
+    "accounts.saved": (
+        "変更しました。無効にしたアカウントのログイン中の画面はすでに閉じられています。",
+        "Saved. A disabled account's open sessions have already ended.",
+    ),
+    "accounts.you": ("（ご自身）", "(you)"),
+    "accounts.note": (
+        "退職・異動した職員のアカウントは無効にしてください（記録のため削除はしません）。"
+        "追加とパスワードの再設定は yakuba console add-staff / set-password で行います。",
+        "Disable the account of staff who leave or move (accounts are never deleted: the records keep their ids). "
+        "Accounts are added and passwords reset with yakuba console add-staff / set-password.",
+    ),
     "stats.title": ("交付統計（本日）", "Issuance statistics (today)"),
     "stats.day": ("日付", "Day"),
     "stats.transactions": ("取引数", "Transactions"),
