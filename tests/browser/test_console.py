@@ -242,3 +242,16 @@ def test_the_verification_page_confirms_a_certificate_by_serial_and_by_pdf(
     page.click("#serial-submit")
     expect(page.locator("#verdict")).to_have_text("本物と確認できませんでした")
     shot(page, "verify-serial-unknown")
+
+
+def test_a_supervisor_sees_the_staff_accounts_with_a_button_for_every_account_but_their_own(
+    staff_page: Page, shot: Shots, console: RunningConsole
+) -> None:
+    page = staff_page
+    log_in(page, console, "supervisor")
+    page.click("text=職員アカウント")
+    rows = page.locator("#accounts tr.account")
+    expect(rows).to_have_count(3)  # viewer, operator, supervisor
+    expect(page.locator('tr[data-login="supervisor"] button')).to_have_count(0)  # not one's own account
+    expect(page.locator('tr[data-login="viewer"] button.danger')).to_be_visible()
+    shot(page, "staff-accounts")
