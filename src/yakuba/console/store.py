@@ -166,12 +166,16 @@ class SqlConsoleStore:
             values["password_hash"] = password_hash
 
         def work(conn: Connection) -> Staff:
-            row = conn.execute(select(staff_table).where(staff_table.c.login == login)).mappings().first()
-            if row is None:
+            changed = (
+                conn.execute(
+                    update(staff_table).where(staff_table.c.login == login).values(**values).returning(staff_table)
+                )
+                .mappings()
+                .first()
+            )
+            if changed is None:
                 raise StaffNotFoundError()
-            conn.execute(update(staff_table).where(staff_table.c.id == row["id"]).values(**values))
-            conn.execute(delete(sessions_table).where(sessions_table.c.staff_id == row["id"]))
-            changed = conn.execute(select(staff_table).where(staff_table.c.id == row["id"])).mappings().one()
+            conn.execute(delete(sessions_table).where(sessions_table.c.staff_id == changed["id"]))
             return _staff(changed)
 
         return self._run(work, "change staff")

@@ -13,17 +13,17 @@ from sqlalchemy import text
 
 from yakuba.database import make_engine
 
-__all__ = ["run_databases", "shared_services", "use_databases"]
+__all__ = ["run_databases", "use_databases"]
 
 
-def shared_services(data: dict[str, Any]) -> list[dict[str, Any]]:
+def _shared_services(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The center's and every issuer's entry in deployment DATA (plain TOML data, as sample_deployment gives)."""
     return [data["center"], *(issuer for city in data["cities"] for issuer in city["issuers"])]
 
 
 def use_databases(data: dict[str, Any], databases: dict[str, str]) -> None:
     """Point the instances named in DATABASES (instance -> URL) at their database in deployment DATA."""
-    for service in shared_services(data):
+    for service in _shared_services(data):
         if service["instance"] in databases:
             service["database"] = databases[service["instance"]]
 
@@ -41,7 +41,7 @@ def run_databases(server_url: str | None, data: dict[str, Any], *, run: str) -> 
     token = secrets.token_hex(4)
     names = {
         service["instance"]: f"yakuba_{run}_{token}_{service['instance'].replace('-', '_')}"
-        for service in shared_services(data)
+        for service in _shared_services(data)
     }
     admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     created: list[str] = []
